@@ -1,0 +1,91 @@
+/// A hybrid logical clock reading: wall-clock milliseconds, a counter for events
+/// within the same millisecond, and the replica that made it.
+///
+/// Timestamps are totally ordered (wall, then counter, then replica id), so a
+/// later write can always be told from an earlier one and ties never happen.
+/// On the wire and in storage a timestamp is one fixed-width string whose
+/// byte order is its time order:
+///
+/// ```
+/// 001732462312123-000042-9f1c…   wall ms (15 digits) - counter (6 digits) - replica
+/// ```
+public struct HybridTimestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// The largest wall-clock value representable (15 decimal digits: year 33658).
+    public static let maximumWallMillis: Int64 = 999_999_999_999_999
+    /// The largest counter value; the clock moves its wall value on when it is reached.
+    public static let maximumCounter: UInt32 = 999_999
+
+    /// Milliseconds since 1970-01-01T00:00:00Z, as the clock saw them.
+    public let wallMillis: Int64
+    /// Orders events that share `wallMillis`.
+    public let counter: UInt32
+    /// The replica that made the timestamp: breaks ties between replicas.
+    public let replica: ReplicaID
+
+    /// Makes a timestamp; `wallMillis` and `counter` must be within their maximums.
+    public init(wallMillis: Int64, counter: UInt32, replica: ReplicaID) throws(ProtocolError) {
+        guard (0...Self.maximumWallMillis).contains(wallMillis), counter <= Self.maximumCounter else {
+            throw .invalidTimestamp("\(wallMillis)-\(counter)-\(replica)")
+        }
+        self.wallMillis = wallMillis
+        self.counter = counter
+        self.replica = replica
+    }
+
+    init(unchecked wallMillis: Int64, counter: UInt32, replica: ReplicaID) {
+        self.wallMillis = wallMillis
+        self.counter = counter
+        self.replica = replica
+    }
+
+    /// Parses the fixed-width string form.
+    public init(parsing text: String) throws(ProtocolError) {
+        let bytes = Array(text.utf8)
+        // 15 digits, '-', 6 digits, '-', replica
+        guard bytes.count > 23, bytes[15] == UInt8(ascii: "-"), bytes[22] == UInt8(ascii: "-") else {
+            throw .invalidTimestamp(text)
+        }
+        var wall: Int64 = 0
+        for byte in bytes[0..<15] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .invalidTimestamp(text) }
+            wall = wall * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        var counter: UInt32 = 0
+        for byte in bytes[16..<22] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw .invalidTimestamp(text) }
+            counter = counter * 10 + UInt32(byte - UInt8(ascii: "0"))
+        }
+        let replicaText = String(decoding: bytes[23...], as: UTF8.self)
+        guard let replica = ReplicaID(rawValue: replicaText) else { throw .invalidTimestamp(text) }
+        self.init(unchecked: wall, counter: counter, replica: replica)
+    }
+
+    /// The fixed-width string form, whose byte order is the time order.
+    public var description: String {
+        var text = String(wallMillis)
+        text = String(repeating: "0", count: 15 - text.utf8.count) + text
+        var counterText = String(counter)
+        counterText = String(repeating: "0", count: 6 - counterText.utf8.count) + counterText
+        return text + "-" + counterText + "-" + replica.rawValue
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        if lhs.wallMillis != rhs.wallMillis { return lhs.wallMillis < rhs.wallMillis }
+        if lhs.counter != rhs.counter { return lhs.counter < rhs.counter }
+        return lhs.replica.rawValue < rhs.replica.rawValue
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            try self.init(parsing: text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -1,0 +1,156 @@
+import GRDB
+import OxpeckerProtocol
+
+/// Reads a customer store on one consistent snapshot. Get one from ``CustomerStore/read(_:)``.
+public struct StoreReader {
+    let db: Database
+
+    /// How many notes ``CustomerProfile/recentNotes`` holds.
+    public static let recentNoteCount = 5
+    /// How many contacts ``CustomerProfile/recentContacts`` holds.
+    public static let recentContactCount = 10
+
+    /// Whether a customer with this id exists.
+    public func exists(_ id: CustomerID) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
+    }
+
+    /// The customer with its whole context, or ``StoreError/unknownCustomer(_:)``.
+    public func profile(of id: CustomerID) throws -> CustomerProfile {
+        guard try exists(id) else { throw StoreError.unknownCustomer(id) }
+        var fields: [String: StampedValue] = [:]
+        let fieldRows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT field, value, hlc FROM field_value WHERE customer_id = ?"), arguments: [id.rawValue])
+        while let row = try fieldRows.next() {
+            let value = try JSONValue(parsing: row[1] as String)
+            guard !value.isNull else { continue }
+            fields[row[0]] = StampedValue(value: value, hlc: try HybridTimestamp(parsing: row[2] as String))
+        }
+        var sets: [String: [String]] = [:]
+        let setRows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT DISTINCT field, element FROM set_element WHERE customer_id = ? AND removed_hlc IS NULL ORDER BY field, element"),
+            arguments: [id.rawValue])
+        while let row = try setRows.next() {
+            sets[row[0], default: []].append(row[1])
+        }
+        let noteCount = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM note WHERE customer_id = ?"), arguments: [id.rawValue]) ?? 0
+        return CustomerProfile(
+            id: id, fields: fields, sets: sets, consents: try ConsentReader.states(of: id, in: db),
+            lifeEvents: try lifeEvents(of: id), recentNotes: try notes(of: id, limit: Self.recentNoteCount), noteCount: noteCount,
+            recentContacts: try contacts(of: id, limit: Self.recentContactCount))
+    }
+
+    /// Customers matching `filter`, sorted by id.
+    public func customers(matching filter: CustomerFilter) throws -> [CustomerSummary] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let scope = filter.scope {
+            conditions.append(
+                "EXISTS (SELECT 1 FROM set_element s WHERE s.field = 'scopes' AND s.element = ? AND s.customer_id = c.id AND s.removed_hlc IS NULL)")
+            arguments.append(scope)
+        }
+        for (field, value) in [("stage", filter.stage?.rawValue), ("advisor", filter.advisor), ("segment", filter.segment)] {
+            guard let value else { continue }
+            conditions.append("EXISTS (SELECT 1 FROM field_value f WHERE f.field = '\(field)' AND f.value = ? AND f.customer_id = c.id)")
+            arguments.append(JSONValue.string(value).canonicalText)
+        }
+        if let after = filter.after {
+            conditions.append("c.id > ?")
+            arguments.append(after.rawValue)
+        }
+        arguments.append(max(0, filter.limit))
+        let field = { (name: String) in "(SELECT value FROM field_value WHERE customer_id = c.id AND field = '\(name)')" }
+        let sql = """
+            SELECT c.id, \(field("legal_name")), \(field("preferred_name")), \(field("stage")), \(field("advisor")), \(field("segment"))
+            FROM customer c \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY c.id LIMIT ?
+            """
+        let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+        func text(_ row: Row, _ index: Int) -> String? {
+            (row[index] as String?).flatMap { try? JSONValue(parsing: $0).stringValue }
+        }
+        return rows.map { row in
+            CustomerSummary(
+                id: CustomerID(unchecked: row[0]), legalName: text(row, 1), preferredName: text(row, 2), stage: text(row, 3),
+                advisor: text(row, 4), segment: text(row, 5))
+        }
+    }
+
+    /// Customers whose names or note texts match every word of `query` (prefixes
+    /// match; accents are ignored), best matches first.
+    public func search(_ query: String, limit: Int = 20) throws -> [SearchHit] {
+        guard let pattern = FTS5Pattern(matchingAllPrefixesIn: query) else { return [] }
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT d.customer_id, d.source, d.ref, snippet(search_index, 0, '[', ']', '…', 12)
+                    FROM search_index JOIN search_document d ON d.rowid = search_index.rowid
+                    WHERE search_index MATCH ? ORDER BY rank, d.customer_id LIMIT ?
+                    """),
+            arguments: [pattern, limit])
+        return rows.map { row in
+            let source = SearchHit.Source(rawValue: row[1]) ?? .name
+            return SearchHit(
+                customer: CustomerID(unchecked: row[0]), source: source,
+                note: source == .note ? RecordID(unchecked: row[2]) : nil, snippet: row[3])
+        }
+    }
+
+    /// The customer's notes, newest first, `limit` at a time after skipping `offset`.
+    public func notes(of id: CustomerID, newestFirst: Bool = true, limit: Int = 50, offset: Int = 0) throws -> [Note] {
+        let order = newestFirst ? "DESC" : "ASC"
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT n.id, n.author, n.channel, n.at, n.sentiment, n.follow_up, n.replica,
+                        (SELECT text FROM note_revision r WHERE r.note_id = n.id ORDER BY r.hlc DESC LIMIT 1),
+                        (SELECT count(*) FROM note_revision r WHERE r.note_id = n.id),
+                        x.redacted_by, x.at, x.reason
+                    FROM note n LEFT JOIN note_redaction x ON x.note_id = n.id
+                    WHERE n.customer_id = ? ORDER BY n.at \(order), n.id \(order) LIMIT ? OFFSET ?
+                    """),
+            arguments: [id.rawValue, limit, offset])
+        return try rows.map { row in
+            let redactedBy: String? = row[9]
+            return Note(
+                id: RecordID(unchecked: row[0]), customer: id, author: row[1], channel: Channel(rawValue: row[2]),
+                at: try Instant(parsing: row[3]), text: redactedBy == nil ? row[7] : nil,
+                sentiment: (row[4] as String?).flatMap(Sentiment.init(rawValue:)),
+                followUp: try (row[5] as String?).map { try LocalDate(parsing: $0) }, revisionCount: row[8],
+                redaction: try redactedBy.map { Redaction(by: $0, at: try Instant(parsing: row[10]), reason: row[11]) },
+                device: ReplicaID(unchecked: row[6]))
+        }
+    }
+
+    /// The customer's life events, latest date first.
+    public func lifeEvents(of id: CustomerID) throws -> [LifeEvent] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT id, type, date, source, confidence, detail FROM life_event WHERE customer_id = ? ORDER BY date DESC, id"),
+            arguments: [id.rawValue]
+        ).map { row in
+            LifeEvent(
+                id: RecordID(unchecked: row[0]), type: LifeEventType(rawValue: row[1]), typeName: row[1],
+                date: try LocalDate(parsing: row[2]), source: row[3], confidence: row[4], detail: row[5])
+        }
+    }
+
+    /// The customer's contacts, newest first.
+    public func contacts(of id: CustomerID, limit: Int = 100) throws -> [ContactRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT id, channel, purpose, topic, at, outcome FROM contact WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
+            arguments: [id.rawValue, limit]
+        ).map { row in
+            ContactRecord(
+                id: RecordID(unchecked: row[0]), channel: Channel(rawValue: row[1]), channelName: row[1], purpose: row[2],
+                topic: row[3], at: try Instant(parsing: row[4]), outcome: ContactOutcome(rawValue: row[5]), outcomeName: row[5])
+        }
+    }
+
+    /// Every consent decision of the customer, oldest first.
+    public func consentHistory(of id: CustomerID) throws -> [ConsentEvent] {
+        try ConsentReader.allEvents(of: id, in: db)
+    }
+}

@@ -1,0 +1,58 @@
+import GRDB
+import OxpeckerProtocol
+
+/// Keeps the full-text index (`search_index`, FTS5) in step with customer names
+/// and current note texts. Every document has a row in `search_document` whose
+/// rowid is the FTS row's, so one document is replaced without scanning the index.
+enum SearchIndex {
+    /// The profile fields whose values are indexed as the customer's names.
+    static let nameFields = [ProfileField.legalName.name, ProfileField.preferredName.name]
+
+    static func reindexName(of customer: CustomerID, in db: Database) throws {
+        let names = try String.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT value FROM field_value WHERE customer_id = ? AND field IN (?, ?) ORDER BY field"),
+            arguments: [customer.rawValue, nameFields[0], nameFields[1]]
+        ).compactMap { try? JSONValue(parsing: $0).stringValue }
+        try replace(source: "name", ref: customer.rawValue, customer: customer.rawValue, body: names.joined(separator: " "), in: db)
+    }
+
+    static func reindexNote(_ note: RecordID, in db: Database) throws {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT n.customer_id, r.text FROM note n
+                    LEFT JOIN note_revision r ON r.note_id = n.id
+                    WHERE n.id = ? ORDER BY r.hlc DESC LIMIT 1
+                    """),
+            arguments: [note.rawValue])
+        guard let row else { return }
+        let customer: String = row[0]
+        let text: String? = row[1]
+        try replace(source: "note", ref: note.rawValue, customer: customer, body: text ?? "", in: db)
+    }
+
+    static func replace(source: String, ref: String, customer: String, body: String, in db: Database) throws {
+        let existing = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT rowid FROM search_document WHERE source = ? AND ref = ?"),
+            arguments: [source, ref])
+        if let existing {
+            try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [existing])
+        }
+        if body.isEmpty {
+            if let existing {
+                try db.cachedStatement(sql: "DELETE FROM search_document WHERE rowid = ?").execute(arguments: [existing])
+            }
+            return
+        }
+        let rowid: Int64
+        if let existing {
+            rowid = existing
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO search_document (customer_id, source, ref) VALUES (?, ?, ?)")
+                .execute(arguments: [customer, source, ref])
+            rowid = db.lastInsertedRowID
+        }
+        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, body) VALUES (?, ?)").execute(arguments: [rowid, body])
+    }
+}

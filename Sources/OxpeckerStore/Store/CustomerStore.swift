@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+import OxpeckerProtocol
+
+/// A customer store: one SQLite file on a device, holding customers, their
+/// context and notes, and the outbox of changes waiting to be synced.
+///
+/// Safe to share across tasks: reads run concurrently and never wait for the
+/// writer (WAL, a GRDB `DatabasePool`); writes are serialized, one transaction each.
+///
+/// ```swift
+/// let store = try CustomerStore.create(at: "branch.oxpecker")
+/// try await store.write { try $0.createCustomer("c-1001") }
+/// let profile = try await store.profile(of: "c-1001")
+/// ```
+public final class CustomerStore: Sendable {
+    /// The store file's path.
+    public let path: String
+    /// The replica id, made when the store was created; it never changes.
+    public let replica: ReplicaID
+    let pool: DatabasePool
+    let options: StoreOptions
+
+    private init(path: String, pool: DatabasePool, options: StoreOptions) throws {
+        self.path = path
+        self.pool = pool
+        self.options = options
+        let id = try pool.read { db in try String.fetchOne(db, sql: "SELECT replica_id FROM store_info") }
+        guard let id, let replica = ReplicaID(rawValue: id) else {
+            throw StoreError.notAnOxpeckerStore(path: path, reason: "it has no replica id")
+        }
+        self.replica = replica
+    }
+
+    /// Creates a new store at `path` with a new replica id. Throws ``StoreError/storeExists(path:)``
+    /// if a file is already there.
+    public static func create(at path: String, options: StoreOptions = StoreOptions()) throws -> CustomerStore {
+        guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.storeExists(path: path) }
+        return try mapErrors(path: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            try StoreSchema.migrator.migrate(pool)
+            try pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO store_info (singleton, replica_id, created_at, next_number) VALUES (1, ?, ?, 1)",
+                    arguments: [ReplicaID.random().rawValue, Instant(millisecondsSince1970: options.clock.now()).description])
+            }
+            return try CustomerStore(path: path, pool: pool, options: options)
+        }
+    }
+
+    /// Opens the store at `path`, upgrading its schema if it was written by an earlier version.
+    ///
+    /// Throws ``StoreError/storeNotFound(path:)``, ``StoreError/notAnOxpeckerStore(path:reason:)``
+    /// or ``StoreError/schemaTooNew(found:supported:)``, and changes nothing in those cases.
+    public static func open(at path: String, options: StoreOptions = StoreOptions()) throws -> CustomerStore {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw StoreError.storeNotFound(path: path)
+        }
+        guard !isDirectory.boolValue else { throw StoreError.notAnOxpeckerStore(path: path, reason: "it is a directory") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw StoreError.notAnOxpeckerStore(path: path, reason: "the file cannot be read (permissions)")
+        }
+        try checkIdentity(path: path)
+        return try mapErrors(path: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            try StoreSchema.migrator.migrate(pool)
+            return try CustomerStore(path: path, pool: pool, options: options)
+        }
+    }
+
+    /// Reads the file's header and schema without changing anything, so that a
+    /// foreign or newer file is refused before a migration could touch it.
+    private static func checkIdentity(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError.notAnOxpeckerStore(path: path, reason: "the file cannot be read")
+        }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        guard header.count == 16, String(decoding: header, as: UTF8.self) == "SQLite format 3\0" else {
+            throw StoreError.notAnOxpeckerStore(path: path, reason: "it is not an SQLite database")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let (applicationID, userVersion, applied): (Int32, Int, [String]) = try mapErrors(path: path) {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let userVersion = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                let applied = try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+                return (applicationID, userVersion, applied)
+            }
+        }
+        guard applicationID == StoreSchema.applicationID else {
+            throw StoreError.notAnOxpeckerStore(path: path, reason: "it is an SQLite database of another application")
+        }
+        let unknown = applied.filter { !StoreSchema.migrationNames.contains($0) }
+        guard unknown.isEmpty, userVersion <= StoreSchema.currentVersion else {
+            throw StoreError.schemaTooNew(found: max(userVersion, applied.count), supported: StoreSchema.currentVersion)
+        }
+    }
+
+    static func configuration(_ options: StoreOptions) -> Configuration {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(options.busyTimeoutSeconds)
+        let synchronous = options.durability == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        return configuration
+    }
+
+    static func mapErrors<T>(path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError {
+            throw translate(error, path: path)
+        }
+    }
+
+    static func translate(_ error: DatabaseError, path: String) -> any Error {
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            StoreError.notAnOxpeckerStore(path: path, reason: "the file is damaged or not a database (\(error.message ?? "no detail"))")
+        default:
+            StoreError.database(code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one write transaction: every write in it, with its outbox
+    /// changes, commits together or not at all.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
+        let clock = options.clock
+        let path = self.path
+        do {
+            return try await pool.write { db in
+                let writer = try StoreWriter(db: db, wallClock: clock)
+                let result = try body(writer)
+                try writer.finish()
+                return result
+            }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// The synchronous form of ``write(_:)``, for command-line tools and benchmarks.
+    public func writeNow<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        let clock = options.clock
+        return try Self.mapErrors(path: path) {
+            try pool.write { db in
+                let writer = try StoreWriter(db: db, wallClock: clock)
+                let result = try body(writer)
+                try writer.finish()
+                return result
+            }
+        }
+    }
+
+    /// Runs `body` on a consistent snapshot of the store, concurrently with other reads and the writer.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+        let path = self.path
+        do {
+            return try await pool.read { db in try body(StoreReader(db: db)) }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// The synchronous form of ``read(_:)``.
+    public func readNow<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        try Self.mapErrors(path: path) { try pool.read { db in try body(StoreReader(db: db)) } }
+    }
+
+    /// Closes the store; later calls fail.
+    public func close() throws {
+        try pool.close()
+    }
+}

@@ -1,0 +1,50 @@
+/// A source of wall-clock time in milliseconds since 1970; injected so tests can
+/// move it (also backwards).
+public struct WallClock: Sendable {
+    /// Reads the time.
+    public let now: @Sendable () -> Int64
+
+    /// A clock that reads `now`.
+    public init(now: @escaping @Sendable () -> Int64) {
+        self.now = now
+    }
+
+    /// The system clock.
+    public static let system = WallClock {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}
+
+/// How a store trades durability for write speed.
+public enum Durability: Sendable {
+    /// Every committed transaction survives a power loss (`synchronous = FULL`). The default.
+    case full
+    /// Committed transactions survive a crash or kill of the process, but the last ones
+    /// may be lost on power loss (`synchronous = NORMAL`).
+    case normal
+}
+
+/// How a store is opened.
+public struct StoreOptions: Sendable {
+    /// The wall clock that stamps changes.
+    public var clock: WallClock
+    /// Durability of commits.
+    public var durability: Durability
+    /// How long a writer waits for another process's write lock before failing.
+    public var busyTimeoutSeconds: Double
+
+    /// Options with safe defaults: system clock, full durability, 5 s busy timeout.
+    public init(clock: WallClock = .system, durability: Durability = .full, busyTimeoutSeconds: Double = 5) {
+        self.clock = clock
+        self.durability = durability
+        self.busyTimeoutSeconds = busyTimeoutSeconds
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

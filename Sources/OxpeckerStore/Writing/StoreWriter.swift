@@ -1,0 +1,194 @@
+import GRDB
+import OxpeckerProtocol
+
+/// Writes to a customer store inside one transaction. Every write changes the
+/// state tables and appends its changes to the outbox, stamped with the
+/// replica's hybrid logical clock and numbered; if anything throws, the whole
+/// transaction (state and outbox) is rolled back.
+///
+/// Get one from ``CustomerStore/write(_:)``:
+///
+/// ```swift
+/// try await store.write { writer in
+///     try writer.createCustomer("c-1001")
+///     try writer.set(.preferredName, to: "Jana", of: "c-1001")
+/// }
+/// ```
+public final class StoreWriter {
+    let db: Database
+    /// The replica this store is.
+    public let replica: ReplicaID
+    private var clock: HybridLogicalClock
+    private var nextNumber: Int64
+    private let wallClock: WallClock
+    private let firstNumber: Int64
+
+    init(db: Database, wallClock: WallClock) throws {
+        self.db = db
+        self.wallClock = wallClock
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, last_hlc, next_number FROM store_info"))
+        else { throw StoreError.notAnOxpeckerStore(path: db.description, reason: "missing store_info") }
+        replica = ReplicaID(unchecked: row[0])
+        let lastText: String? = row[1]
+        let last = try lastText.map { try HybridTimestamp(parsing: $0) }
+        clock = HybridLogicalClock(replica: replica, last: last)
+        nextNumber = row[2]
+        firstNumber = nextNumber
+    }
+
+    /// Saves the clock and the next change number; called once, before commit.
+    func finish() throws {
+        guard nextNumber != firstNumber else { return }
+        try db.cachedStatement(sql: "UPDATE store_info SET last_hlc = ?, next_number = ?")
+            .execute(arguments: [clock.last?.description, nextNumber])
+    }
+
+    /// The number of changes this writer has appended to the outbox so far.
+    public var changeCount: Int64 { nextNumber - firstNumber }
+
+    /// Stamps a new change and appends it to the outbox; returns its timestamp.
+    @discardableResult
+    func appendChange(
+        customer: CustomerID, entity: Entity, field: String?, record: RecordID?, kind: MergeKind,
+        value: JSONValue, observed: [HybridTimestamp] = []
+    ) throws -> HybridTimestamp {
+        let stamp = clock.next(wallMillis: wallClock.now())
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (number, hlc, customer_id, entity, field, record, kind, value, observed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            nextNumber, stamp.description, customer.rawValue, entity.rawValue, field, record?.rawValue, kind.rawValue,
+            value.canonicalText, observed.isEmpty ? nil : JSONValue.array(observed.map { .string($0.description) }).canonicalText,
+        ])
+        nextNumber += 1
+        return stamp
+    }
+
+    /// The current wall-clock time, for records that carry when they happened.
+    func now() -> Instant { Instant(millisecondsSince1970: wallClock.now()) }
+
+    func requireCustomer(_ id: CustomerID) throws {
+        let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
+        guard exists else { throw StoreError.unknownCustomer(id) }
+    }
+
+    // MARK: Customers and fields
+
+    /// Records a new customer. Throws ``StoreError/customerExists(_:)`` if the id is taken.
+    public func createCustomer(_ id: CustomerID) throws {
+        let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
+        guard !exists else { throw StoreError.customerExists(id) }
+        let createdAt = now()
+        let stamp = try appendChange(
+            customer: id, entity: .profile, field: ProfileField.createdAt.name, record: nil, kind: .register,
+            value: createdAt.json)
+        try db.cachedStatement(sql: "INSERT INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
+            .execute(arguments: [id.rawValue, stamp.description, replica.rawValue])
+        try storeField(ProfileField.createdAt.name, value: createdAt.json, stamp: stamp, of: id)
+    }
+
+    /// Sets a single-valued field; nil clears it. Setting the value it already has records nothing.
+    public func set<Value: FieldValue>(_ field: ProfileField<Value>, to value: Value?, of customer: CustomerID) throws {
+        try set(field.descriptor, to: value?.json ?? .null, of: customer)
+    }
+
+    /// Sets a single-valued field from its JSON form, validating it first; `null` clears it.
+    /// Returns false when the field already had this value (nothing recorded).
+    @discardableResult
+    public func set(_ field: FieldDescriptor, to value: JSONValue, of customer: CustomerID) throws -> Bool {
+        guard !field.isSet else {
+            throw StoreError.invalidValue(field: field.name, reason: "is a set: add or remove elements instead")
+        }
+        try field.type.validate(value, field: field.name)
+        try requireCustomer(customer)
+        let current = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT value, hlc FROM field_value WHERE customer_id = ? AND field = ?"),
+            arguments: [customer.rawValue, field.name])
+        let text = value.canonicalText
+        if let current, (current[0] as String) == text { return false }
+        if current == nil, value.isNull { return false }
+        var observed: [HybridTimestamp] = []
+        if field.kind == .guardedRegister, let current {
+            // The guarded value this write knowingly replaces: a concurrent write elsewhere is a conflict.
+            observed = [try HybridTimestamp(parsing: current[1] as String)]
+        }
+        let stamp = try appendChange(
+            customer: customer, entity: .profile, field: field.name, record: nil, kind: field.kind, value: value,
+            observed: observed)
+        try storeField(field.name, value: value, stamp: stamp, of: customer)
+        if SearchIndex.nameFields.contains(field.name) {
+            try SearchIndex.reindexName(of: customer, in: db)
+        }
+        return true
+    }
+
+    private func storeField(_ name: String, value: JSONValue, stamp: HybridTimestamp, of customer: CustomerID) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
+                """
+        ).execute(arguments: [customer.rawValue, name, value.canonicalText, stamp.description, replica.rawValue])
+    }
+
+    // MARK: Sets
+
+    /// Adds `element` to a set field. Returns false if it was there already (nothing recorded).
+    @discardableResult
+    public func add(_ element: String, to set: ProfileSet, of customer: CustomerID) throws -> Bool {
+        try add(element, toSetNamed: set.descriptor, of: customer)
+    }
+
+    /// Removes `element` from a set field. Returns false if it was not there (nothing recorded).
+    @discardableResult
+    public func remove(_ element: String, from set: ProfileSet, of customer: CustomerID) throws -> Bool {
+        try remove(element, fromSetNamed: set.descriptor, of: customer)
+    }
+
+    /// Adds `element` to the set field `field`; see ``add(_:to:of:)``.
+    @discardableResult
+    public func add(_ element: String, toSetNamed field: FieldDescriptor, of customer: CustomerID) throws -> Bool {
+        try requireSet(field, element: element)
+        try requireCustomer(customer)
+        guard try liveTags(of: element, in: field.name, of: customer).isEmpty else { return false }
+        let stamp = try appendChange(
+            customer: customer, entity: .profile, field: field.name, record: nil, kind: .addWinsSet,
+            value: ["element": .string(element), "op": "add"])
+        try db.cachedStatement(sql: "INSERT INTO set_element (customer_id, field, element, tag) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [customer.rawValue, field.name, element, stamp.description])
+        return true
+    }
+
+    /// Removes `element` from the set field `field`; see ``remove(_:from:of:)``.
+    @discardableResult
+    public func remove(_ element: String, fromSetNamed field: FieldDescriptor, of customer: CustomerID) throws -> Bool {
+        try requireSet(field, element: element)
+        try requireCustomer(customer)
+        let tags = try liveTags(of: element, in: field.name, of: customer)
+        guard !tags.isEmpty else { return false }
+        // The removal names the adds it saw: an add made concurrently elsewhere survives it (add wins).
+        let stamp = try appendChange(
+            customer: customer, entity: .profile, field: field.name, record: nil, kind: .addWinsSet,
+            value: ["element": .string(element), "op": "remove"], observed: tags)
+        try db.cachedStatement(
+            sql: "UPDATE set_element SET removed_hlc = ? WHERE customer_id = ? AND field = ? AND element = ? AND removed_hlc IS NULL"
+        ).execute(arguments: [stamp.description, customer.rawValue, field.name, element])
+        return true
+    }
+
+    private func requireSet(_ field: FieldDescriptor, element: String) throws {
+        guard field.isSet else { throw StoreError.invalidValue(field: field.name, reason: "is not a set") }
+        try field.type.validate(.string(element), field: field.name)
+    }
+
+    private func liveTags(of element: String, in field: String, of customer: CustomerID) throws -> [HybridTimestamp] {
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT tag FROM set_element WHERE customer_id = ? AND field = ? AND element = ? AND removed_hlc IS NULL ORDER BY tag"
+            ),
+            arguments: [customer.rawValue, field, element]
+        ).map { try HybridTimestamp(parsing: $0) }
+    }
+}

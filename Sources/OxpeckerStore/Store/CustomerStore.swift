@@ -133,6 +133,7 @@ public final class CustomerStore: Sendable {
 
     /// Runs `body` in one write transaction: every write in it, with its outbox
     /// changes, commits together or not at all.
+    @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
         let clock = options.clock
         let path = self.path
@@ -149,6 +150,7 @@ public final class CustomerStore: Sendable {
     }
 
     /// The synchronous form of ``write(_:)``, for command-line tools and benchmarks.
+    @discardableResult
     public func writeNow<T>(_ body: (StoreWriter) throws -> T) throws -> T {
         let clock = options.clock
         return try Self.mapErrors(path: path) {

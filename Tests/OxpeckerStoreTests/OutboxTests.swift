@@ -1,0 +1,127 @@
+import OxpeckerProtocol
+import Testing
+
+@testable import OxpeckerStore
+
+@Suite("Every local write records exactly its changes in the outbox")
+struct OutboxTests {
+    func changes(_ store: CustomerStore, after number: Int64 = 0) async throws -> [Change] {
+        try await store.read { try $0.outbox(after: number) }
+    }
+
+    @Test("creating a customer and setting fields: one change each, numbered 1, 2, 3 with growing timestamps")
+    func fieldChanges() async throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(in: folder)
+        try await store.write { writer in
+            try writer.createCustomer("c-1")
+            try writer.set(.legalName, to: "Jana Nováková", of: "c-1")
+            try writer.set(.stage, to: .prospect, of: "c-1")
+        }
+        let outbox = try await changes(store)
+        #expect(outbox.map(\.number) == [1, 2, 3])
+        #expect(outbox.map(\.field) == ["created_at", "legal_name", "stage"])
+        #expect(outbox.map(\.kind) == [.register, .guardedRegister, .register])
+        #expect(outbox.allSatisfy { $0.replica == store.replica && $0.hlc.replica == store.replica && $0.customer == "c-1" })
+        #expect(zip(outbox, outbox.dropFirst()).allSatisfy { $0.hlc < $1.hlc })
+        #expect(outbox[1].value == "Jana Nováková")
+        #expect(outbox[1].observed.isEmpty, "the first legal name replaces nothing")
+
+        try await store.write { writer in
+            try writer.set(.legalName, to: "Jana Svobodová", of: "c-1")
+            try writer.set(.stage, to: .prospect, of: "c-1")  // unchanged: no change recorded
+            try writer.set(.stage, to: nil, of: "c-1")
+        }
+        let more = try await changes(store, after: 3)
+        #expect(more.map(\.number) == [4, 5])
+        #expect(more[0].observed == [outbox[1].hlc], "a guarded register names the value it overwrites")
+        #expect(more[1].value == .null, "clearing a field is a change to null")
+    }
+
+    @Test("set elements: add and remove are changes; the removal names the adds it saw; repeats record nothing")
+    func setChanges() async throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(in: folder)
+        try await store.write { writer in
+            try writer.createCustomer("c-1")
+            #expect(try writer.add("golf", to: .interests, of: "c-1"))
+            #expect(try !writer.add("golf", to: .interests, of: "c-1"))
+            #expect(try writer.remove("golf", from: .interests, of: "c-1"))
+            #expect(try !writer.remove("golf", from: .interests, of: "c-1"))
+        }
+        let outbox = try await changes(store, after: 1)
+        #expect(outbox.count == 2)
+        #expect(outbox[0].value == ["element": "golf", "op": "add"])
+        #expect(outbox[1].value == ["element": "golf", "op": "remove"])
+        #expect(outbox[1].observed == [outbox[0].hlc])
+        #expect(outbox.allSatisfy { $0.kind == .addWinsSet && $0.field == "interests" })
+    }
+
+    @Test("each appended record is one change of its entity, with the record's id")
+    func recordChanges() async throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(in: folder)
+        let ids = try await store.write { writer in
+            try writer.createCustomer("c-1")
+            let note = try writer.addNote(NewNote(text: "hello", author: "a-1", channel: .phone), to: "c-1")
+            let revision = try writer.reviseNote(note, text: "hello again", author: "a-1")
+            try writer.redactNote(note, by: "a-2")
+            let consent = try writer.recordConsent(.granted, for: .marketing, source: "app", of: "c-1")
+            let withdrawal = try writer.recordConsent(.withdrawn, for: .marketing, source: "app", of: "c-1")
+            let life = try writer.recordLifeEvent(NewLifeEvent(type: .newChild, date: try LocalDate(parsing: "2026-03-01"), source: "customer"), of: "c-1")
+            let contact = try writer.recordContact(NewContact(channel: .email, purpose: "service", topic: "card", outcome: .shown), of: "c-1")
+            return [note, revision, note, consent, withdrawal, life, contact]
+        }
+        let outbox = try await changes(store, after: 1)
+        #expect(outbox.map(\.entity) == [.note, .noteRevision, .noteRedaction, .consent, .consent, .lifeEvent, .contact])
+        #expect(outbox.map(\.record) == ids)
+        #expect(outbox[3].field == "marketing" && outbox[3].kind == .consent && outbox[3].observed.isEmpty)
+        #expect(outbox[4].observed == [outbox[3].hlc], "a new consent decision names the one it replaces")
+        #expect(outbox[0].value["text"] == .null && outbox[1].value["text"] == .null, "redaction scrubs unsent texts")
+        #expect(outbox[0].value["author"] == "a-1", "but keeps who and when")
+    }
+
+    @Test("a failed write leaves neither state nor outbox changed", arguments: [
+        "unknown customer", "bad enum", "bad date", "too long", "unknown note",
+    ])
+    func failedWriteChangesNothing(_ failure: String) async throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(in: folder)
+        try await store.write { try $0.createCustomer("c-0") }
+        let before = try exportText(store)
+        await #expect(throws: StoreError.self) {
+            try await store.write { writer in
+                try writer.createCustomer("c-1")
+                try writer.set(.preferredName, to: "Half", of: "c-1")
+                try writer.addNote(NewNote(text: "half written", author: "a", channel: .sms), to: "c-1")
+                switch failure {
+                case "unknown customer": try writer.set(.advisor, to: "a-1", of: "c-404")
+                case "bad enum": try writer.set(FieldCatalog.field(named: "stage"), to: "sleeping", of: "c-1")
+                case "bad date": try writer.set(FieldCatalog.field(named: "birth_date"), to: "2026-02-30", of: "c-1")
+                case "too long": try writer.set(.preferredName, to: String(repeating: "x", count: 201), of: "c-1")
+                default: try writer.reviseNote("no-such-note", text: "x", author: "a")
+                }
+            }
+        }
+        #expect(try exportText(store) == before)
+        #expect(try await changes(store).count == 1)
+        // The numbering goes on without a gap.
+        try await store.write { try $0.createCustomer("c-2") }
+        #expect(try await changes(store).map(\.number) == [1, 2])
+    }
+
+    @Test("writing about an unknown customer says which one")
+    func unknownCustomerError() async throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(in: folder)
+        await #expect(throws: StoreError.unknownCustomer("c-404")) {
+            try await store.write { try $0.set(.advisor, to: "a-1", of: "c-404") }
+        }
+        await #expect(throws: StoreError.customerExists("c-1")) {
+            try await store.write { writer in
+                try writer.createCustomer("c-1")
+                try writer.createCustomer("c-1")
+            }
+        }
+    }
+}

@@ -1,14 +1,14 @@
 import OxpeckerProtocol
 
-/// The consent merge rule, pure: the decisions in force are those no other
-/// decision has superseded (named in its `observed`); of those, a withdrawal
-/// wins over a grant. Depends only on the set of decisions, so it is
-/// commutative, associative and idempotent.
+/// The consent rule, pure: the decisions in force are the heads of a
+/// ``CausalRegister`` (decisions no later decision has superseded); of those,
+/// a withdrawal wins over a grant. A decision recorded on a device names the
+/// decisions in force there, so "latest" means latest in causal order, and a
+/// grant made concurrently with a withdrawal elsewhere never overrides it.
 public enum ConsentRules {
     /// The decisions no other decision supersedes.
     public static func heads(of events: [(hlc: HybridTimestamp, observed: [HybridTimestamp])]) -> [HybridTimestamp] {
-        let superseded = Set(events.flatMap(\.observed))
-        return events.map(\.hlc).filter { !superseded.contains($0) }.sorted()
+        CausalRegister(events.map { CausalWrite(hlc: $0.hlc, value: .null, observed: $0.observed) }).headStamps
     }
 
     /// The decision in force among `heads`: the latest withdrawal if any, else the latest grant.

@@ -78,11 +78,11 @@ struct StoreFileTests {
         try CustomerStore.create(at: path).close()
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v3-from-the-future')")
-            try db.execute(sql: "PRAGMA user_version = 3")
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+            try db.execute(sql: "PRAGMA user_version = 99")
         }
         try queue.close()
-        #expect(throws: StoreError.schemaTooNew(found: 3, supported: StoreSchema.currentVersion)) {
+        #expect(throws: StoreError.schemaTooNew(found: 99, supported: StoreSchema.currentVersion)) {
             try CustomerStore.open(at: path)
         }
     }

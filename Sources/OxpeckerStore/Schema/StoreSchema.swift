@@ -8,7 +8,7 @@ enum StoreSchema {
     static let applicationID: Int32 = 0x4F58_504B
 
     /// The schema versions, in order; a store's version is the number of them it has applied.
-    static let migrationNames = ["v1-customer-context", "v2-full-text-search"]
+    static let migrationNames = ["v1-customer-context", "v2-full-text-search", "v3-remote-changes"]
 
     /// The schema version this build writes.
     static var currentVersion: Int { migrationNames.count }
@@ -23,6 +23,10 @@ enum StoreSchema {
         migrator.registerMigration(migrationNames[1]) { db in
             try createSearchIndex(db)
             try db.execute(sql: "PRAGMA user_version = 2")
+        }
+        migrator.registerMigration(migrationNames[2]) { db in
+            try createMergeTables(db)
+            try db.execute(sql: "PRAGMA user_version = 3")
         }
         return migrator
     }
@@ -167,5 +171,28 @@ enum StoreSchema {
         for id in notes {
             try SearchIndex.reindexNote(RecordID(unchecked: id), in: db)
         }
+    }
+
+    /// v3: what merging remote changes needs: every write of a guarded field (to
+    /// tell concurrent writes from later ones) and the tombstones of erased customers.
+    private static func createMergeTables(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE guarded_write (
+                    customer_id TEXT NOT NULL REFERENCES customer(id) ON DELETE CASCADE,
+                    field TEXT NOT NULL,
+                    hlc TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    observed TEXT NOT NULL,
+                    PRIMARY KEY (customer_id, field, hlc)
+                ) WITHOUT ROWID;
+                INSERT INTO guarded_write (customer_id, field, hlc, value, observed)
+                    SELECT customer_id, field, hlc, value, '[]' FROM field_value
+                    WHERE field IN ('legal_name', 'birth_date', 'tax_residence');
+                CREATE TABLE erased_customer (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    hlc TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
     }
 }

@@ -163,6 +163,12 @@ public final class CustomerStore: Sendable {
         }
     }
 
+    /// Merges changes from other replicas in one transaction; see ``StoreWriter/apply(_:)``.
+    @discardableResult
+    public func apply(_ changes: [Change]) async throws -> [ApplyOutcome] {
+        try await write { try $0.apply(changes) }
+    }
+
     /// Runs `body` on a consistent snapshot of the store, concurrently with other reads and the writer.
     public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
         let path = self.path

@@ -22,6 +22,7 @@ public final class StoreWriter {
     private var nextNumber: Int64
     private let wallClock: WallClock
     private let firstNumber: Int64
+    private var clockMoved = false
 
     init(db: Database, wallClock: WallClock) throws {
         self.db = db
@@ -38,7 +39,7 @@ public final class StoreWriter {
 
     /// Saves the clock and the next change number; called once, before commit.
     func finish() throws {
-        guard nextNumber != firstNumber else { return }
+        guard nextNumber != firstNumber || clockMoved else { return }
         try db.cachedStatement(sql: "UPDATE store_info SET last_hlc = ?, next_number = ?")
             .execute(arguments: [clock.last?.description, nextNumber])
     }
@@ -66,12 +67,26 @@ public final class StoreWriter {
         return stamp
     }
 
+    /// Moves the clock past a timestamp received from another replica, so that
+    /// every later local change is later than it.
+    func observe(_ remote: HybridTimestamp) {
+        let before = clock.last
+        clock.observe(remote)
+        if clock.last != before { clockMoved = true }
+    }
+
     /// The current wall-clock time, for records that carry when they happened.
     func now() -> Instant { Instant(millisecondsSince1970: wallClock.now()) }
 
     func requireCustomer(_ id: CustomerID) throws {
         let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
-        guard exists else { throw StoreError.unknownCustomer(id) }
+        guard exists else {
+            throw try isErased(id) ? StoreError.customerErased(id) : StoreError.unknownCustomer(id)
+        }
+    }
+
+    func isErased(_ id: CustomerID) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erased_customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
     }
 
     // MARK: Customers and fields
@@ -80,6 +95,7 @@ public final class StoreWriter {
     public func createCustomer(_ id: CustomerID) throws {
         let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
         guard !exists else { throw StoreError.customerExists(id) }
+        guard try !isErased(id) else { throw StoreError.customerErased(id) }
         let createdAt = now()
         let stamp = try appendChange(
             customer: id, entity: .profile, field: ProfileField.createdAt.name, record: nil, kind: .register,
@@ -107,30 +123,37 @@ public final class StoreWriter {
             db.cachedStatement(sql: "SELECT value, hlc FROM field_value WHERE customer_id = ? AND field = ?"),
             arguments: [customer.rawValue, field.name])
         let text = value.canonicalText
-        if let current, (current[0] as String) == text { return false }
-        if current == nil, value.isNull { return false }
         var observed: [HybridTimestamp] = []
-        if field.kind == .guardedRegister, let current {
-            // The guarded value this write knowingly replaces: a concurrent write elsewhere is a conflict.
-            observed = [try HybridTimestamp(parsing: current[1] as String)]
+        var inConflict = false
+        if field.kind == .guardedRegister {
+            // The guarded values this write knowingly replaces (all of them, which
+            // resolves a conflict): a concurrent write elsewhere becomes a conflict.
+            let register = try GuardedWrites.register(of: customer, field: field.name, in: db)
+            observed = register.headStamps
+            inConflict = register.isConflict
         }
+        if let current, (current[0] as String) == text, !inConflict { return false }
+        if current == nil, value.isNull { return false }
         let stamp = try appendChange(
             customer: customer, entity: .profile, field: field.name, record: nil, kind: field.kind, value: value,
             observed: observed)
         try storeField(field.name, value: value, stamp: stamp, of: customer)
+        if field.kind == .guardedRegister {
+            try GuardedWrites.insert(CausalWrite(hlc: stamp, value: value, observed: observed), of: customer, field: field.name, in: db)
+        }
         if SearchIndex.nameFields.contains(field.name) {
             try SearchIndex.reindexName(of: customer, in: db)
         }
         return true
     }
 
-    private func storeField(_ name: String, value: JSONValue, stamp: HybridTimestamp, of customer: CustomerID) throws {
+    func storeField(_ name: String, value: JSONValue, stamp: HybridTimestamp, of customer: CustomerID) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
                 """
-        ).execute(arguments: [customer.rawValue, name, value.canonicalText, stamp.description, replica.rawValue])
+        ).execute(arguments: [customer.rawValue, name, value.canonicalText, stamp.description, stamp.replica.rawValue])
     }
 
     // MARK: Sets

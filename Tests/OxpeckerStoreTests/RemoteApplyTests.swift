@@ -1,0 +1,202 @@
+import OxpeckerProtocol
+import Testing
+
+@testable import OxpeckerStore
+
+@Suite("Applying remote changes")
+struct RemoteApplyTests {
+    /// Several stores edit the same customers offline; changes travel as a sync
+    /// server would relay them, in random subsets, orders and repeats; after
+    /// everyone has everything, every store exports the same bytes.
+    @Test("random edits on 3–5 stores converge whatever the delivery order, duplicates and delays", arguments: [1, 2, 3, 4, 5, 6, 17, 2026] as [UInt64])
+    func convergence(seed: UInt64) async throws {
+        var random = SeededGenerator(seed: seed)
+        let folder = try TemporaryFolder()
+        let count = Int.random(in: 3...5, using: &random)
+        let clocks = (0..<count).map { _ in ManualClock(1_764_000_000_000 + Int64.random(in: -3_600_000...3_600_000, using: &random)) }
+        let stores = try (0..<count).map { index in
+            try CustomerStore.create(at: folder.path("s\(index).oxpecker"), options: StoreOptions(clock: clocks[index].wallClock, durability: .normal))
+        }
+        let customers: [CustomerID] = ["c-0", "c-1", "c-2"]
+        try await stores[0].write { writer in for id in customers { try writer.createCustomer(id) } }
+        var log: [Change] = try await stores[0].read { try $0.outbox(limit: 100_000) }
+        var pushed = [Int64](repeating: 0, count: count)
+        pushed[0] = Int64(log.count)
+        for store in stores.dropFirst() { try await store.apply(log) }
+        var notesWritten: [RecordID] = []
+        var notesRedacted: Set<RecordID> = []
+
+        for _ in 0..<150 {
+            let index = Int.random(in: 0..<count, using: &random)
+            let store = stores[index]
+            clocks[index].advance(Int64.random(in: -2_000...5_000, using: &random))
+            let customer = customers.randomElement(using: &random)!
+            let roll = Int.random(in: 0..<12, using: &random)
+            let pick = Int.random(in: 0..<1000, using: &random)
+            let knownNotes = try await store.read { try $0.notes(of: customer, limit: 1000) }.filter { $0.redaction == nil }.map(\.id)
+            let created: RecordID? = try await store.write { writer in
+                switch roll {
+                case 0: try writer.set(.preferredName, to: "name \(pick % 7)", of: customer)
+                case 1: try writer.set(.stage, to: Stage.allCases[pick % Stage.allCases.count], of: customer)
+                case 2: try writer.set(.legalName, to: "Legal \(pick % 3)", of: customer)
+                case 3: try writer.add(["golf", "sailing", "opera"][pick % 3], to: .interests, of: customer)
+                case 4: try writer.remove(["golf", "sailing", "opera"][pick % 3], from: .interests, of: customer)
+                case 5: return try writer.addNote(NewNote(text: "note \(pick)", author: "a-\(index)", channel: .branch), to: customer)
+                case 6: if !knownNotes.isEmpty { try writer.reviseNote(knownNotes[pick % knownNotes.count], text: "edit \(pick)", author: "a-\(index)") }
+                case 7: if !knownNotes.isEmpty, pick % 3 == 0 { try writer.redactNote(knownNotes[pick % knownNotes.count], by: "a-\(index)") }
+                case 8: try writer.recordConsent(pick % 2 == 0 ? .granted : .withdrawn, for: pick % 4 == 0 ? .profiling : .marketing, source: "s\(index)", of: customer)
+                case 9: try writer.recordLifeEvent(NewLifeEvent(type: .renovation, date: try LocalDate(parsing: "2026-01-0\(pick % 9 + 1)"), source: "s\(index)"), of: customer)
+                case 10: try writer.recordContact(NewContact(channel: .sms, purpose: "service", topic: "t\(pick)", outcome: .shown), of: customer)
+                default: try writer.set(FieldCatalog.field(named: "do_not_contact"), to: .bool(pick % 2 == 0), of: customer)
+                }
+                return nil
+            }
+            if let created { notesWritten.append(created) }
+            if roll == 7, !knownNotes.isEmpty, pick % 3 == 0 { notesRedacted.insert(knownNotes[pick % knownNotes.count]) }
+
+            // Now and then a store pushes what it has not pushed yet, and pulls a random part of the log.
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                let after = pushed[index]
+                let fresh = try await store.read { try $0.outbox(after: after, limit: 100_000) }
+                log += fresh
+                pushed[index] += Int64(fresh.count)
+                var delivery = log.filter { _ in Int.random(in: 0..<3, using: &random) > 0 }
+                delivery += delivery.filter { _ in Bool.random(using: &random) }
+                delivery.shuffle(using: &random)
+                try await store.apply(delivery)
+            }
+        }
+        for (index, store) in stores.enumerated() {
+            let after = pushed[index]
+            log += try await store.read { try $0.outbox(after: after, limit: 100_000) }
+        }
+        for store in stores {
+            try await store.apply(log.shuffled(using: &random))
+        }
+        let exports = try stores.map { try exportText($0) }
+        for (index, export) in exports.enumerated().dropFirst() {
+            if export != exports[0] {
+                let left = try JSONValue(parsing: exports[0]), right = try JSONValue(parsing: export)
+                Issue.record("store \(index) differs from store 0 (seed \(seed)): \(firstDifference(left, right))")
+            }
+        }
+        // No note lost: every note written is there; the text of every one not redacted is there.
+        let allNotes = try await stores[0].read { reader in try customers.flatMap { try reader.notes(of: $0, limit: 10_000) } }
+        #expect(Set(allNotes.map(\.id)) == Set(notesWritten))
+        #expect(allNotes.filter { $0.text != nil }.count == notesWritten.count - notesRedacted.count)
+        let conflicts = try await stores[0].read { try $0.conflicts() }
+        let elsewhere = try await stores[count - 1].read { try $0.conflicts() }
+        #expect(conflicts == elsewhere)
+    }
+
+    @Test("an older remote write never replaces a newer local one that is not pushed yet")
+    func localNewerWins() async throws {
+        let folder = try TemporaryFolder()
+        let old = ManualClock(1_000_000_000_000)
+        let new = ManualClock(2_000_000_000_000)
+        let a = try makeStore(clock: old, in: folder)
+        let b = try CustomerStore.create(at: folder.path("b.oxpecker"), options: StoreOptions(clock: new.wallClock, durability: .normal))
+        try await a.write { writer in
+            try writer.createCustomer("c-1")
+            try writer.set(.advisor, to: "a-old", of: "c-1")
+        }
+        try await b.apply(try await a.read { try $0.outbox() }.filter { $0.field == "created_at" })
+        try await b.write { try $0.set(.advisor, to: "a-new", of: "c-1") }
+        let outcomes = try await b.apply(try await a.read { try $0.outbox() })
+        #expect(outcomes.last == .unchanged)
+        #expect(try await b.read { try $0.profile(of: "c-1") }[.advisor] == "a-new")
+        // And the next local write on b is later than anything it has seen.
+        try await a.write { try $0.set(.segment, to: "x", of: "c-1") }
+        let seen = try await a.read { try $0.outbox() }.last!.hlc
+        try await b.apply(try await a.read { try $0.outbox() })
+        try await b.write { try $0.set(.segment, to: "y", of: "c-1") }
+        #expect(try await b.read { try $0.outbox() }.last!.hlc > seen)
+    }
+
+    @Test("concurrent edits of a guarded field are kept as a conflict until a person resolves it; the resolution syncs")
+    func guardedConflict() async throws {
+        let folder = try TemporaryFolder()
+        let a = try makeStore(in: folder)
+        let b = try CustomerStore.create(at: folder.path("b.oxpecker"), options: StoreOptions(durability: .normal))
+        try await a.write { try $0.createCustomer("c-1") }
+        try await b.apply(try await a.read { try $0.outbox() })
+        try await a.write { try $0.set(.legalName, to: "Jana Nováková", of: "c-1") }
+        try await b.write { try $0.set(.legalName, to: "Jana Novakova", of: "c-1") }
+        try await a.apply(try await b.read { try $0.outbox() })
+        try await b.apply(try await a.read { try $0.outbox() })
+        let conflicts = try await a.read { try $0.conflicts() }
+        #expect(conflicts.count == 1)
+        #expect(Set(conflicts.first?.candidates.map(\.value) ?? []) == ["Jana Nováková", "Jana Novakova"])
+        #expect(try await b.read { try $0.conflicts() } == conflicts)
+
+        let before = try await a.read { try $0.outboxCount() }
+        try await a.write { try $0.set(.legalName, to: "Jana Nováková", of: "c-1") }  // the person chooses
+        let resolution = try await a.read { try $0.outbox(after: Int64(before)) }
+        #expect(resolution.count == 1 && Set(resolution[0].observed) == Set(conflicts[0].candidates.map(\.hlc)))
+        try await b.apply(resolution)
+        #expect(try await a.read { try $0.conflicts() }.isEmpty)
+        #expect(try await b.read { try $0.conflicts() }.isEmpty)
+        #expect(try await b.read { try $0.profile(of: "c-1") }[.legalName] == "Jana Nováková")
+    }
+
+    @Test("an erasure removes the customer and absorbs every later or concurrent change")
+    func erasure() async throws {
+        let folder = try TemporaryFolder()
+        let a = try makeStore(in: folder)
+        try await a.write { writer in
+            try writer.createCustomer("c-1")
+            try writer.set(.preferredName, to: "Jana", of: "c-1")
+            try writer.addNote(NewNote(text: "private", author: "a", channel: .phone), to: "c-1")
+        }
+        let server: ReplicaID = "server"
+        let stamp = try HybridTimestamp(wallMillis: 9_000_000_000_000, counter: 0, replica: server)
+        let erase = Change(replica: server, number: 1, hlc: stamp, customer: "c-1", entity: .customer, field: nil, record: nil, kind: .erasure, value: .null)
+        #expect(try await a.apply([erase, erase]) == [.applied, .unchanged])
+        let late = Change(
+            replica: server, number: 2, hlc: try HybridTimestamp(wallMillis: 9_000_000_000_001, counter: 0, replica: server), customer: "c-1",
+            entity: .profile, field: "preferred_name", record: nil, kind: .register, value: "Back")
+        #expect(try await a.apply([late]) == [.unchanged])
+        #expect(!(try exportText(a).contains("c-1")))
+        #expect(try await a.read { try $0.search("private") }.isEmpty)
+        #expect(!(try await a.read { try $0.outbox() }.map(\.value.canonicalText).joined().contains("private")))
+        await #expect(throws: StoreError.customerErased("c-1")) {
+            try await a.write { try $0.set(.advisor, to: "a-1", of: "c-1") }
+        }
+    }
+
+    @Test("an invalid remote change is rejected with a reason and leaves no trace; the rest of the batch applies")
+    func invalidChange() async throws {
+        let folder = try TemporaryFolder()
+        let a = try makeStore(in: folder)
+        let peer: ReplicaID = "peer"
+        func stamp(_ n: Int64) throws -> HybridTimestamp { try HybridTimestamp(wallMillis: 1_764_000_000_000 + n, counter: 0, replica: peer) }
+        let bad = [
+            Change(replica: peer, number: 1, hlc: try stamp(1), customer: "c-new", entity: .profile, field: "stage", record: nil, kind: .register, value: "sleeping"),
+            Change(replica: peer, number: 2, hlc: try stamp(2), customer: "c-new", entity: .profile, field: "no_such_field", record: nil, kind: .register, value: "x"),
+            Change(replica: peer, number: 3, hlc: try stamp(3), customer: "c-new", entity: .profile, field: "legal_name", record: nil, kind: .register, value: "x"),
+            Change(replica: peer, number: 4, hlc: try stamp(4), customer: "c-new", entity: .note, field: nil, record: "n-1", kind: .appendOnlyLog, value: ["text": "no author"]),
+        ]
+        let good = Change(replica: peer, number: 5, hlc: try stamp(5), customer: "c-ok", entity: .profile, field: "advisor", record: nil, kind: .register, value: "a-1")
+        let outcomes = try await a.apply(bad + [good])
+        #expect(outcomes.prefix(4).allSatisfy { if case .rejected = $0 { true } else { false } })
+        #expect(outcomes.last == .applied)
+        let ids = try await a.read { try $0.customers(matching: CustomerFilter()) }.map(\.id)
+        #expect(ids == ["c-ok"], "a rejected change creates no customer")
+    }
+}
+
+/// Where two JSON values first differ, as a path and the two values.
+func firstDifference(_ left: JSONValue, _ right: JSONValue, path: String = "$") -> String {
+    switch (left, right) {
+    case (.object(let a), .object(let b)):
+        for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] {
+            return firstDifference(a[key] ?? .null, b[key] ?? .null, path: path + "." + key)
+        }
+    case (.array(let a), .array(let b)) where a.count == b.count:
+        for (index, pair) in zip(a, b).enumerated() where pair.0 != pair.1 {
+            return firstDifference(pair.0, pair.1, path: path + "[\(index)]")
+        }
+    default: break
+    }
+    return "\(path): \(left.canonicalText) vs \(right.canonicalText)"
+}

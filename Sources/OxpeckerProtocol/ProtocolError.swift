@@ -17,6 +17,10 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     case fractionalNumber(String)
     /// A value is outside what the protocol accepts.
     case invalidValue(field: String, reason: String)
+    /// A JSON integer outside the signed 64-bit range.
+    case integerOutOfRange(String)
+    /// JSON arrays and objects nested deeper than the limit.
+    case nestingTooDeep(maximum: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +38,10 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
             "number \(text) has a fraction or exponent; decimals travel as strings"
         case .invalidValue(let field, let reason):
             "invalid \(field): \(reason)"
+        case .integerOutOfRange(let text):
+            "integer \(text) is outside the signed 64-bit range"
+        case .nestingTooDeep(let maximum):
+            "arrays and objects nested deeper than \(maximum) levels"
         }
     }
 }

@@ -87,7 +87,7 @@ struct JSONParser {
     private mutating func enter() throws(ProtocolError) {
         depth += 1
         guard depth <= maximumDepth else {
-            throw ProtocolError.malformedJSON("nesting deeper than \(maximumDepth) at byte \(index)")
+            throw ProtocolError.nestingTooDeep(maximum: maximumDepth)
         }
     }
 
@@ -184,7 +184,9 @@ struct JSONParser {
             throw ProtocolError.fractionalNumber(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
         }
         let limit: UInt64 = negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
-        guard !overflow, magnitude <= limit else { throw fail("integer out of the 64-bit range") }
+        guard !overflow, magnitude <= limit else {
+            throw ProtocolError.integerOutOfRange(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+        }
         if negative {
             return .integer(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
         }

@@ -1,0 +1,150 @@
+/// A stable machine-readable error code: what went wrong, in a form a client
+/// can switch on. The raw value is the code on the wire (`too_many_changes`);
+/// the table below is the one place codes are declared, and `Protocol/README.md`
+/// documents each of them.
+///
+/// An error code from a newer peer decodes as an unknown code (``isKnown`` is
+/// false); a client treats it by its HTTP status.
+///
+/// ```swift
+/// if envelope.code == .upgradeRequired { showUpgradePrompt() }
+/// ```
+public struct ErrorCode: WireToken {
+    public let rawValue: String
+
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
+
+    /// Makes a code from its wire name, or nil if the name is not a well-formed token.
+    public init?(rawValue: String) {
+        guard WireTokenRule.accepts(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// Where a code can appear.
+    public enum Use: String, Sendable, CaseIterable {
+        /// Refuses a whole request, in an ``ErrorEnvelope``.
+        case message
+        /// Rejects one change of a push, in a ``PushResult``.
+        case change
+    }
+
+    /// What the protocol says about one code.
+    public struct Entry: Sendable {
+        /// The code.
+        public let code: ErrorCode
+        /// The HTTP status of a response refusing a request with this code.
+        public let httpStatus: Int
+        /// Where the code appears.
+        public let use: Use
+        /// What it means and what a client does about it.
+        public let summary: String
+    }
+
+    // Decoding: produced by the codec for a malformed or oversized body.
+    public static let bodyTooLarge = ErrorCode(unchecked: "body_too_large")
+    public static let malformedJSON = ErrorCode(unchecked: "malformed_json")
+    public static let fractionalNumber = ErrorCode(unchecked: "fractional_number")
+    public static let numberOutOfRange = ErrorCode(unchecked: "number_out_of_range")
+    public static let nestingTooDeep = ErrorCode(unchecked: "nesting_too_deep")
+    public static let wrongType = ErrorCode(unchecked: "wrong_type")
+    public static let missingField = ErrorCode(unchecked: "missing_field")
+    public static let unknownField = ErrorCode(unchecked: "unknown_field")
+    public static let stringTooLong = ErrorCode(unchecked: "string_too_long")
+    public static let tooManyChanges = ErrorCode(unchecked: "too_many_changes")
+    public static let tooManyItems = ErrorCode(unchecked: "too_many_items")
+    public static let invalidIdentifier = ErrorCode(unchecked: "invalid_identifier")
+    public static let invalidTimestamp = ErrorCode(unchecked: "invalid_timestamp")
+    public static let invalidDate = ErrorCode(unchecked: "invalid_date")
+    public static let invalidValue = ErrorCode(unchecked: "invalid_value")
+    // Versioning.
+    public static let upgradeRequired = ErrorCode(unchecked: "upgrade_required")
+    public static let versionUnsupported = ErrorCode(unchecked: "version_unsupported")
+    // Server: the request is well-formed but cannot be served.
+    public static let unauthorized = ErrorCode(unchecked: "unauthorized")
+    public static let forbidden = ErrorCode(unchecked: "forbidden")
+    public static let notFound = ErrorCode(unchecked: "not_found")
+    public static let unsupportedMediaType = ErrorCode(unchecked: "unsupported_media_type")
+    public static let cursorExpired = ErrorCode(unchecked: "cursor_expired")
+    public static let rateLimited = ErrorCode(unchecked: "rate_limited")
+    public static let internalError = ErrorCode(unchecked: "internal_error")
+    public static let unavailable = ErrorCode(unchecked: "unavailable")
+    // Push: one change rejected, the others still processed.
+    public static let unsupportedKind = ErrorCode(unchecked: "unsupported_kind")
+    public static let outOfOrder = ErrorCode(unchecked: "out_of_order")
+    public static let clockSkew = ErrorCode(unchecked: "clock_skew")
+    public static let outOfScope = ErrorCode(unchecked: "out_of_scope")
+    public static let invalidChange = ErrorCode(unchecked: "invalid_change")
+
+    /// Every documented code with its HTTP status, use and meaning: the error table of the spec.
+    public static let catalog: [Entry] = [
+        Entry(code: .bodyTooLarge, httpStatus: 413, use: .message,
+              summary: "The body is larger than max_body_bytes. Split the push."),
+        Entry(code: .malformedJSON, httpStatus: 400, use: .message,
+              summary: "Not JSON (syntax, invalid UTF-8, duplicate key, bad escape, trailing text). A client bug: do not retry."),
+        Entry(code: .fractionalNumber, httpStatus: 400, use: .message,
+              summary: "A number with a fraction or exponent. Decimals travel as strings."),
+        Entry(code: .numberOutOfRange, httpStatus: 400, use: .message,
+              summary: "An integer outside the signed 64-bit range."),
+        Entry(code: .nestingTooDeep, httpStatus: 400, use: .message,
+              summary: "Arrays and objects nested deeper than max_depth."),
+        Entry(code: .wrongType, httpStatus: 400, use: .message,
+              summary: "A member has the wrong JSON type (a string where an integer belongs, null for an optional member)."),
+        Entry(code: .missingField, httpStatus: 400, use: .message,
+              summary: "A required member is absent."),
+        Entry(code: .unknownField, httpStatus: 400, use: .message,
+              summary: "A member this protocol version does not define."),
+        Entry(code: .stringTooLong, httpStatus: 400, use: .message,
+              summary: "A string longer than its limit (note text: 20000 code points)."),
+        Entry(code: .tooManyChanges, httpStatus: 413, use: .message,
+              summary: "More changes than max_changes_per_push (or a page holds more than its limit). Split the push."),
+        Entry(code: .tooManyItems, httpStatus: 400, use: .message,
+              summary: "Another array (observed, scopes, purges, results) is longer than its limit, or empty where it must not be."),
+        Entry(code: .invalidIdentifier, httpStatus: 400, use: .message,
+              summary: "A customer, replica, record or request id breaks the identifier rule."),
+        Entry(code: .invalidTimestamp, httpStatus: 400, use: .message,
+              summary: "A hybrid timestamp is not WALL(15 digits)-COUNTER(6 digits)-REPLICA, or its replica is not the change's."),
+        Entry(code: .invalidDate, httpStatus: 400, use: .message,
+              summary: "An instant or date is not in its one documented form, or does not exist."),
+        Entry(code: .invalidValue, httpStatus: 400, use: .message,
+              summary: "A value is well-typed but out of range or inconsistent (a change number below 1, a limit of 0)."),
+        Entry(code: .upgradeRequired, httpStatus: 426, use: .message,
+              summary: "The client's protocol version is older than the server supports, or absent. Upgrade the client."),
+        Entry(code: .versionUnsupported, httpStatus: 400, use: .message,
+              summary: "The client's protocol version is newer than the server's. Retry with supported_versions.max if the client speaks it."),
+        Entry(code: .unauthorized, httpStatus: 401, use: .message,
+              summary: "No valid bearer token."),
+        Entry(code: .forbidden, httpStatus: 403, use: .message,
+              summary: "The token does not allow this operation."),
+        Entry(code: .notFound, httpStatus: 404, use: .message,
+              summary: "No such endpoint or resource."),
+        Entry(code: .unsupportedMediaType, httpStatus: 415, use: .message,
+              summary: "The body is not application/json."),
+        Entry(code: .cursorExpired, httpStatus: 410, use: .message,
+              summary: "The server no longer knows this cursor or page token. Bootstrap again."),
+        Entry(code: .rateLimited, httpStatus: 429, use: .message,
+              summary: "Too many requests. Retry after the Retry-After header."),
+        Entry(code: .internalError, httpStatus: 500, use: .message,
+              summary: "A server fault. Retry with backoff; nothing was half-applied."),
+        Entry(code: .unavailable, httpStatus: 503, use: .message,
+              summary: "The server is starting, stopping or overloaded. Retry with backoff."),
+        Entry(code: .unsupportedKind, httpStatus: 200, use: .change,
+              summary: "The change's merge kind or entity is unknown to the server. Keep it in the outbox; it is pushed again once the server upgrades."),
+        Entry(code: .outOfOrder, httpStatus: 200, use: .change,
+              summary: "The change's number is not the next one the server expects from this replica (a gap). Push the missing ones first."),
+        Entry(code: .clockSkew, httpStatus: 200, use: .change,
+              summary: "The change's HLC is too far ahead of the server's clock. Fix the device clock, then push again."),
+        Entry(code: .outOfScope, httpStatus: 200, use: .change,
+              summary: "The customer is not in the pushing device's scopes."),
+        Entry(code: .invalidChange, httpStatus: 200, use: .change,
+              summary: "The change is well-formed but breaks a rule of the data model (unknown field, value of the wrong type for the field)."),
+    ]
+
+    /// The codes this build knows.
+    public static var known: [ErrorCode] { catalog.map(\.code) }
+
+    /// The catalog entry of this code, or nil for a code from a newer peer.
+    public var entry: Entry? { Self.catalog.first { $0.code == self } }
+
+    /// The HTTP status that goes with the code; 400 for an unknown one.
+    public var httpStatus: Int { entry?.httpStatus ?? 400 }
+}

@@ -1,0 +1,148 @@
+/// A new device asks for a snapshot of the current state of its scopes, one
+/// page of customers at a time: `POST /v1/bootstrap`.
+///
+/// ```swift
+/// var request = BootstrapRequest(page: nil, limit: 100)
+/// ```
+public struct BootstrapRequest: WireMessage {
+    public static let wireName = "bootstrap_request"
+
+    /// The previous page's `next_page`; nil to start a new snapshot.
+    public var page: SyncCursor?
+    /// The most customers wanted: 1 to ``WireLimits/maximumCustomersPerPage``.
+    public var limit: Int
+
+    /// Makes a request.
+    public init(page: SyncCursor?, limit: Int) {
+        self.page = page
+        self.limit = limit
+    }
+
+    public init(wire value: WireValue) throws(WireError) {
+        var object = try value.object()
+        page = try object.optionalMember("page")?.cursor()
+        limit = try object.member("limit").int(in: 1...value.limits.maximumCustomersPerPage)
+        try object.finish()
+    }
+
+    public var wireJSON: JSONValue {
+        var members: [String: JSONValue] = ["limit": .integer(Int64(limit))]
+        if let page { members["page"] = .string(page.rawValue) }
+        return .object(members)
+    }
+}
+
+/// The current state of one customer, as the changes that make it up: the
+/// device applies them with the same merge rules as pulled changes.
+public struct CustomerSnapshot: Hashable, Sendable {
+    /// The customer.
+    public var customer: CustomerID
+    /// The customer's scopes (`branch:HN01`, `advisor:a-417`).
+    public var scopes: [String]
+    /// The changes that make up the customer's current state, in log order.
+    public var items: [ChangeItem]
+
+    /// Makes a snapshot of one customer.
+    public init(customer: CustomerID, scopes: [String], changes: [Change]) {
+        self.customer = customer
+        self.scopes = scopes
+        self.items = changes.map(ChangeItem.change)
+    }
+
+    /// Makes a snapshot that may relay changes this build does not understand.
+    public init(customer: CustomerID, scopes: [String], items: [ChangeItem]) {
+        self.customer = customer
+        self.scopes = scopes
+        self.items = items
+    }
+
+    /// The changes this build understands.
+    public var changes: [Change] { items.supported }
+
+    init(wire value: WireValue) throws(WireError) {
+        var object = try value.object()
+        customer = try object.member("customer").identifier(CustomerID.self)
+        scopes = try object.member("scopes").array(maximum: value.limits.maximumListItems, minimum: 1).map {
+            (element) throws(WireError) in try element.scope()
+        }
+        let changes = try object.member("changes")
+        items = try ChangeItem.list(changes, maximum: value.limits.maximumChangesPerSnapshot)
+        try object.finish()
+        for (index, item) in items.enumerated() where item.customer != customer {
+            throw WireError(
+                .invalidValue, "a change of customer '\(item.customer)' in the snapshot of '\(customer)'",
+                at: changes.pointer + "/\(index)/customer")
+        }
+    }
+
+    var wireJSON: JSONValue {
+        [
+            "customer": .string(customer.rawValue), "scopes": .array(scopes.map(JSONValue.string)),
+            "changes": .array(items.map(\.wireJSON)),
+        ]
+    }
+}
+
+/// One page of a snapshot.
+///
+/// The device stores each page's customers and `next_page` in one transaction.
+/// When `next_page` is absent the snapshot is complete and the device starts
+/// pulling from `resume_cursor` (the same on every page of one snapshot), so
+/// nothing committed after the snapshot was taken is missed.
+public struct BootstrapPage: WireMessage {
+    public static let wireName = "bootstrap_page"
+
+    /// The customers of this page.
+    public var customers: [CustomerSnapshot]
+    /// The token for the next page; nil on the last page.
+    public var nextPage: SyncCursor?
+    /// Where to start pulling once every page is stored.
+    public var resumeCursor: SyncCursor
+
+    /// Makes a page.
+    public init(customers: [CustomerSnapshot], nextPage: SyncCursor?, resumeCursor: SyncCursor) {
+        self.customers = customers
+        self.nextPage = nextPage
+        self.resumeCursor = resumeCursor
+    }
+
+    public init(wire value: WireValue) throws(WireError) {
+        var object = try value.object()
+        customers = try object.member("customers").array(maximum: value.limits.maximumCustomersPerPage).map {
+            (element) throws(WireError) in try CustomerSnapshot(wire: element)
+        }
+        nextPage = try object.optionalMember("next_page")?.cursor()
+        resumeCursor = try object.member("resume_cursor").cursor()
+        try object.finish()
+    }
+
+    public var wireJSON: JSONValue {
+        var members: [String: JSONValue] = [
+            "customers": .array(customers.map(\.wireJSON)), "resume_cursor": .string(resumeCursor.rawValue),
+        ]
+        if let nextPage { members["next_page"] = .string(nextPage.rawValue) }
+        return .object(members)
+    }
+}
+
+/// The form of a scope: `kind:name`, like `branch:HN01` or `advisor:a-417`.
+public enum ScopeRule {
+    /// Whether `text` is a scope: a snake_case kind (``WireTokenRule``), `:`, and a name
+    /// that obeys ``IdentifierRule``; at most 129 characters.
+    public static func accepts(_ text: String) -> Bool {
+        guard let colon = text.firstIndex(of: ":") else { return false }
+        return WireTokenRule.accepts(String(text[..<colon]))
+            && IdentifierRule.accepts(String(text[text.index(after: colon)...]))
+    }
+}
+
+extension WireValue {
+    /// A scope (``ScopeRule``).
+    public func scope() throws(WireError) -> String {
+        let text = try string(maximum: Limits.scopeCharacters)
+        guard ScopeRule.accepts(text) else {
+            throw WireError(.invalidValue, "'\(text)' is not a scope (kind:name, like branch:HN01)", at: pointer)
+        }
+        return text
+    }
+}

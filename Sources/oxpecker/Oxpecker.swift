@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import OxpeckerStore
+
+/// The `oxpecker` command: works on one customer store file, from the command line.
+///
+/// ```
+/// oxpecker init
+/// oxpecker customer add c-1001 --legal-name "Jana Nováková" --stage prospect
+/// ```
+@main
+struct Oxpecker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oxpecker",
+        abstract: "An offline-first customer profile store: customers, their context, consents and notes.",
+        discussion: """
+            Every command works on one store file: --store PATH, else the OXPECKER_STORE \
+            environment variable, else ./customers.oxpecker. Create it with `oxpecker init`.
+
+            Every write command makes all its writes in one transaction: if it fails, nothing is written.
+            `--json` output is canonical JSON (keys sorted, no whitespace); commands that print several \
+            items print one JSON object per line.
+
+            Exit codes:
+              0  success
+              1  unexpected failure (for example, the output could not be written)
+              2  usage: unknown command or option, missing or extra argument
+              3  not found: no such customer or note
+              4  invalid input: a bad value, date, choice, field name or import line
+              5  store problem: no store, not an Oxpecker store, schema too new, database error
+              6  refused by the store's state: the customer exists already, the note was redacted, \
+            the customer was erased
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, CustomerCommand.self, NoteCommand.self, ConsentCommand.self, LifeEventCommand.self,
+            ContactCommand.self, ShowCommand.self, ListCommand.self, SearchCommand.self, ExportCommand.self,
+            OutboxCommand.self, FieldsCommand.self, ImportCommand.self,
+        ]
+    )
+
+    /// Parses the command line, runs the command, and turns every error into a
+    /// message on standard error and a documented exit code.
+    static func main() {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exitForParsing(error)
+        }
+        do {
+            var command = command
+            try command.run()
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch {
+            if let failure = CommandFailure(error) {
+                Console.error(failure.message)
+                Foundation.exit(failure.code.rawValue)
+            }
+            exitForParsing(error)
+        }
+        Console.flush()
+    }
+
+    /// Help and version go to standard output with status 0; usage errors to standard error with status 2.
+    private static func exitForParsing(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            Console.out(fullMessage(for: error))
+            Console.flush()
+            Foundation.exit(0)
+        }
+        if let failure = CommandFailure(error) {
+            Console.error(failure.message)
+            Foundation.exit(failure.code.rawValue)
+        }
+        var message = fullMessage(for: error)
+        if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst("Error: ".count) }
+        Console.error(message)
+        Foundation.exit(ExitStatus.usage.rawValue)
+    }
+}

@@ -173,8 +173,9 @@ enum StoreSchema {
         }
     }
 
-    /// v3: what merging remote changes needs: every write of a guarded field (to
-    /// tell concurrent writes from later ones) and the tombstones of erased customers.
+    /// v3: what merging remote changes and syncing need: every write of a guarded field
+    /// (to tell concurrent writes from later ones), tombstones of erased customers, the
+    /// sync checkpoints, changes of kinds this build does not know, and refused pushes.
     private static func createMergeTables(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -193,6 +194,29 @@ enum StoreSchema {
                     id TEXT PRIMARY KEY NOT NULL,
                     hlc TEXT NOT NULL
                 ) WITHOUT ROWID;
+                CREATE TABLE sync_state (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    pull_cursor TEXT,
+                    bootstrap_page TEXT,
+                    bootstrap_resume_cursor TEXT,
+                    bootstrapped INTEGER NOT NULL DEFAULT 0,
+                    server TEXT,
+                    last_sync_at TEXT
+                );
+                INSERT INTO sync_state (singleton) VALUES (1);
+                CREATE TABLE parked_change (
+                    replica TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (replica, number)
+                ) WITHOUT ROWID;
+                CREATE TABLE push_rejection (
+                    number INTEGER PRIMARY KEY,
+                    change TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    at TEXT NOT NULL
+                );
                 """)
     }
 }

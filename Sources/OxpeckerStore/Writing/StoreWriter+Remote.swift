@@ -198,18 +198,11 @@ extension StoreWriter {
         return db.changesCount > 0
     }
 
-    /// Erases a customer: every trace of it goes, its unsent changes lose their
-    /// values, and a tombstone makes every later change about it a no-op.
+    /// Erases a customer: every trace of it goes, unsent changes about it with
+    /// it, and a tombstone makes every later change about it a no-op.
     private func erase(_ customer: CustomerID, stamp: HybridTimestamp) throws -> ApplyOutcome {
-        try execute("INSERT OR IGNORE INTO erased_customer (id, hlc) VALUES (?, ?)", [customer.rawValue, stamp.description])
-        guard db.changesCount > 0 else { return .unchanged }
-        try execute("DELETE FROM search_index WHERE rowid IN (SELECT rowid FROM search_document WHERE customer_id = ?)", [customer.rawValue])
-        try execute("DELETE FROM search_document WHERE customer_id = ?", [customer.rawValue])
-        for table in ["note_revision", "note_redaction", "guarded_write", "field_value", "set_element", "note", "consent_event", "life_event", "contact"] {
-            try execute("DELETE FROM \(table) WHERE customer_id = ?", [customer.rawValue])
-        }
-        try execute("DELETE FROM customer WHERE id = ?", [customer.rawValue])
-        try execute("UPDATE outbox SET value = 'null', observed = NULL WHERE customer_id = ?", [customer.rawValue])
+        guard try !isErased(customer) else { return .unchanged }
+        try purgeErased(customer, stamp: stamp)
         return .applied
     }
 

@@ -31,6 +31,7 @@ let package = Package(
         .executableTarget(
             name: "oxpecker",
             dependencies: [
+                "OxpeckerProtocol",
                 "OxpeckerStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -40,7 +41,10 @@ let package = Package(
         .testTarget(name: "OxpeckerStoreTests", dependencies: ["OxpeckerStore"], swiftSettings: strict),
         .testTarget(
             name: "OxpeckerCLITests",
-            dependencies: ["OxpeckerStore"],
+            // "oxpecker" so that `swift test` builds the binary the tests run; GRDB to make foreign SQLite files.
+            dependencies: [
+                "oxpecker", "OxpeckerProtocol", "OxpeckerStore", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/OxpeckerCLITests",
             swiftSettings: strict
         ),

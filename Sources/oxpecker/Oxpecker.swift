@@ -23,13 +23,12 @@ struct Oxpecker: ParsableCommand {
 
             Exit codes:
               0  success
-              1  unexpected failure (for example, the output could not be written)
+              1  unexpected failure, like output that could not be written
               2  usage: unknown command or option, missing or extra argument
               3  not found: no such customer or note
               4  invalid input: a bad value, date, choice, field name or import line
-              5  store problem: no store, not an Oxpecker store, schema too new, database error
-              6  refused by the store's state: the customer exists already, the note was redacted, \
-            the customer was erased
+              5  store problem: missing, foreign or newer store file; database error
+              6  refused: the customer exists, the note was redacted, or erased
             """,
         version: "0.1.0",
         subcommands: [

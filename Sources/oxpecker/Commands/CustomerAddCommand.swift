@@ -9,8 +9,9 @@ struct CustomerAddCommand: ParsableCommand {
         abstract: "Add a customer, with any of its fields and set elements.",
         discussion: """
             Example:
-              oxpecker customer add c-1001 --legal-name "Jana Nováková" --stage prospect --scope branch:HN01 \\
-                --set language=cs --set contact_budget=3/month --add interests=sailing
+              oxpecker customer add c-1001 --legal-name "Jana Nováková" \\
+                --stage prospect --scope branch:HN01 --set language=cs \\
+                --set contact_budget=3/month --add interests=sailing
             """)
 
     @OptionGroup var location: StoreLocation

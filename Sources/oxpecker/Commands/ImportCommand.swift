@@ -9,8 +9,10 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Load customers from an NDJSON file, one customer per line.",
         discussion: """
-            Each line: {"id":"c-1001","fields":{"legal_name":"Jana Nováková","stage":"active"},
-              "sets":{"interests":["sailing"]},"notes":[{"text":"…","author":"a-417","channel":"branch"}]}
+            Each line is one customer, like (on one line):
+              {"id":"c-1001","fields":{"legal_name":"Jana","stage":"active"},
+               "sets":{"interests":["sailing"]},
+               "notes":[{"text":"…","author":"a-417","channel":"branch"}]}
 
             The whole file is checked first: a bad line, a customer listed twice, or (without \
             --skip-existing) a customer already in the store stops the import before anything is written. \

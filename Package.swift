@@ -12,11 +12,17 @@ let package = Package(
     products: [
         .library(name: "OxpeckerProtocol", targets: ["OxpeckerProtocol"]),
         .library(name: "OxpeckerStore", targets: ["OxpeckerStore"]),
+        .library(name: "OxpeckerSync", targets: ["OxpeckerSync"]),
+        .library(name: "OxpeckerServer", targets: ["OxpeckerServer"]),
         .executable(name: "oxpecker", targets: ["oxpecker"]),
+        .executable(name: "oxpecker-server", targets: ["oxpecker-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The wire format: Foundation only, imported by every other module.
@@ -27,12 +33,43 @@ let package = Package(
             dependencies: ["OxpeckerProtocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // The sync client: push, pull, bootstrap over HTTP, checkpoints, retries.
+        .target(
+            name: "OxpeckerSync",
+            dependencies: [
+                "OxpeckerStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The sync server as a library: routes, auth, storage backends.
+        .target(
+            name: "OxpeckerServer",
+            dependencies: [
+                "OxpeckerStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The CLI for devices and administrators.
         .executableTarget(
             name: "oxpecker",
             dependencies: [
                 "OxpeckerProtocol",
                 "OxpeckerStore",
+                "OxpeckerSync",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // The sync server process: configuration, then OxpeckerServer.
+        .executableTarget(
+            name: "oxpecker-server",
+            dependencies: [
+                "OxpeckerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -46,6 +83,14 @@ let package = Package(
                 "oxpecker", "OxpeckerProtocol", "OxpeckerStore", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/OxpeckerCLITests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OxpeckerServerTests",
+            dependencies: [
+                "OxpeckerServer", "OxpeckerSync", "oxpecker-server",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -7,13 +7,21 @@ import OxpeckerProtocol
 enum SearchIndex {
     /// The profile fields whose values are indexed as the customer's names.
     static let nameFields = [ProfileField.legalName.name, ProfileField.preferredName.name]
+    /// The name fields in the order their values are joined: by field name.
+    private static let sortedNameFields = nameFields.sorted()
 
     static func reindexName(of customer: CustomerID, in db: Database) throws {
-        let names = try String.fetchAll(
+        // Both names in one row, in field-name order, by primary-key lookups (an IN list
+        // would build a temporary index on every call).
+        let row = try Row.fetchOne(
             db.cachedStatement(
-                sql: "SELECT value FROM field_value WHERE customer_id = ? AND field IN (?, ?) ORDER BY field"),
-            arguments: [customer.rawValue, nameFields[0], nameFields[1]]
-        ).compactMap { try? JSONValue(parsing: $0).stringValue }
+                sql: """
+                    SELECT (SELECT value FROM field_value WHERE customer_id = ?1 AND field = ?2),
+                        (SELECT value FROM field_value WHERE customer_id = ?1 AND field = ?3)
+                    """),
+            arguments: [customer.rawValue, sortedNameFields[0], sortedNameFields[1]])
+        let names = [row?[0] as String?, row?[1] as String?].compactMap { $0 }
+            .compactMap { try? JSONValue(parsing: $0).stringValue }
         try replace(source: "name", ref: customer.rawValue, customer: customer.rawValue, body: names.joined(separator: " "), in: db)
     }
 

@@ -118,10 +118,18 @@ public final class StoreWriter {
             throw StoreError.invalidValue(field: field.name, reason: "is a set: add or remove elements instead")
         }
         try field.type.validate(value, field: field.name)
-        try requireCustomer(customer)
-        let current = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT value, hlc FROM field_value WHERE customer_id = ? AND field = ?"),
-            arguments: [customer.rawValue, field.name])
+        // The customer check and the current value in one lookup: no row means no such
+        // customer (as `requireCustomer`); NULLs mean the field has no value yet (`value` is NOT NULL).
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT f.value, f.hlc FROM customer c
+                    LEFT JOIN field_value f ON f.customer_id = c.id AND f.field = ?
+                    WHERE c.id = ?
+                    """),
+            arguments: [field.name, customer.rawValue])
+        else { throw try isErased(customer) ? StoreError.customerErased(customer) : StoreError.unknownCustomer(customer) }
+        let current: Row? = row.hasNull(atIndex: 0) ? nil : row
         let text = value.canonicalText
         var observed: [HybridTimestamp] = []
         var inConflict = false

@@ -21,7 +21,7 @@ public final class CustomerStore: Sendable {
     let pool: DatabasePool
     let options: StoreOptions
 
-    private init(path: String, pool: DatabasePool, options: StoreOptions) throws {
+    init(path: String, pool: DatabasePool, options: StoreOptions) throws {
         self.path = path
         self.pool = pool
         self.options = options
@@ -61,7 +61,7 @@ public final class CustomerStore: Sendable {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw StoreError.notAnOxpeckerStore(path: path, reason: "the file cannot be read (permissions)")
         }
-        try checkIdentity(path: path)
+        try checkIdentity(path: path, alsoKnown: [])
         return try mapErrors(path: path) {
             let pool = try DatabasePool(path: path, configuration: configuration(options))
             try StoreSchema.migrator.migrate(pool)
@@ -71,7 +71,7 @@ public final class CustomerStore: Sendable {
 
     /// Reads the file's header and schema without changing anything, so that a
     /// foreign or newer file is refused before a migration could touch it.
-    private static func checkIdentity(path: String) throws {
+    static func checkIdentity(path: String, alsoKnown: [String]) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError.notAnOxpeckerStore(path: path, reason: "the file cannot be read")
         }
@@ -95,7 +95,7 @@ public final class CustomerStore: Sendable {
         guard applicationID == StoreSchema.applicationID else {
             throw StoreError.notAnOxpeckerStore(path: path, reason: "it is an SQLite database of another application")
         }
-        let unknown = applied.filter { !StoreSchema.migrationNames.contains($0) }
+        let unknown = applied.filter { !StoreSchema.migrationNames.contains($0) && !alsoKnown.contains($0) }
         guard unknown.isEmpty, userVersion <= StoreSchema.currentVersion else {
             throw StoreError.schemaTooNew(found: max(userVersion, applied.count), supported: StoreSchema.currentVersion)
         }

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+import OxpeckerProtocol
+@_spi(OxpeckerServer) import OxpeckerStore
+
+/// The embedded backend: one SQLite file (`<data-dir>/server.oxpecker`) holding
+/// the change log, the device tokens, and the materialized customer state,
+/// built by the same merge rules as every device's (it is a customer store).
+///
+/// A push is one transaction over log and state. SQLite has one writer at a
+/// time and log positions are assigned inside the write transaction, so
+/// commit order is position order and a puller can never skip a change.
+public final class SQLiteServerStorage: ServerStorage {
+    let state: CustomerStore
+    public var replica: ReplicaID { state.replica }
+
+    /// Opens the storage in `dataDirectory`, creating the folder and the database if needed.
+    public init(dataDirectory: String, clock: WallClock = .system) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        state = try CustomerStore.openServerState(
+            at: (dataDirectory as NSString).appendingPathComponent("server.oxpecker"),
+            options: StoreOptions(clock: clock, durability: .full), migrations: ServerSchema.migrations)
+    }
+
+    public func device(forTokenHash tokenHash: String, at: Instant) async throws -> DeviceIdentity? {
+        try await state.readDatabase { _, db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT id, name, scopes, expires_at, revoked_at FROM device_token WHERE token_hash = ?", arguments: [tokenHash])
+            else { return nil }
+            if (row[4] as String?) != nil { return nil }
+            if let expires = row[3] as String?, let expiry = try? Instant(parsing: expires), expiry <= at { return nil }
+            let scopes = (try? JSONValue(parsing: row[2] as String).arrayValue?.compactMap(\.stringValue)) ?? []
+            return DeviceIdentity(tokenID: row[0], name: row[1], scopes: scopes)
+        }
+    }
+
+    public func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse {
+        let replica = request.replica
+        let receivedAt = Instant(millisecondsSince1970: policy.nowMillis).description
+        return try await state.writeDatabase { writer, db in
+            var results: [PushResult] = []
+            for item in request.items {
+                results.append(try Self.push(item, writer: writer, db: db, device: device, policy: policy, receivedAt: receivedAt))
+            }
+            let through = try Self.advanceProgress(of: replica, in: db)
+            return PushResponse(results: results, acknowledgedThrough: through)
+        }
+    }
+
+    private static func push(
+        _ item: ChangeItem, writer: StoreWriter, db: Database, device: DeviceIdentity, policy: PushPolicy, receivedAt: String
+    ) throws -> PushResult {
+        let number = item.number
+        guard let change = item.change else {
+            return PushResult(number: number, outcome: .rejected, reason: .unsupportedKind, message: "this server does not know the change's kind or entity")
+        }
+        if try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM change_log WHERE replica = ? AND number = ?"),
+            arguments: [change.replica.rawValue, number]) ?? false
+        {
+            return PushResult(number: number, outcome: .duplicate)
+        }
+        if let refusal = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT reason, message FROM push_refusal WHERE replica = ? AND number = ?"),
+            arguments: [change.replica.rawValue, number])
+        {
+            return PushResult(number: number, outcome: .rejected, reason: ErrorCode(unchecked: refusal[0]), message: refusal[1])
+        }
+        if change.hlc.wallMillis > policy.nowMillis + policy.maximumClockSkewMillis {
+            let ahead = (change.hlc.wallMillis - policy.nowMillis) / 1000
+            return PushResult(
+                number: number, outcome: .rejected, reason: .clockSkew,
+                message: "the change is stamped \(ahead) s ahead of the server's clock (at most \(policy.maximumClockSkewMillis / 1000) s); fix the device clock")
+        }
+        if change.kind == .erasure || change.entity == .customer {
+            return try refuse(change, .invalidChange, "erasure is an administrator's operation, not a device's", in: db)
+        }
+        switch try writer.apply([change])[0] {
+        case .rejected(let reason):
+            return try refuse(change, .invalidChange, reason, in: db)
+        case .applied, .unchanged:
+            var superseded = false
+            if change.kind == .register, change.entity == .profile {
+                // Only the latest write of a register still matters for a snapshot.
+                let live = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: "SELECT position, hlc FROM change_log WHERE customer = ? AND field = ? AND kind = 'register' AND superseded = 0"),
+                    arguments: [change.customer.rawValue, change.field])
+                for row in live {
+                    if (row[1] as String) < change.hlc.description {
+                        try db.cachedStatement(sql: "UPDATE change_log SET superseded = 1 WHERE position = ?").execute(arguments: [row[0] as Int64])
+                    } else {
+                        superseded = true
+                    }
+                }
+            }
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO change_log (replica, number, hlc, customer, entity, field, kind, body, superseded, device, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                change.replica.rawValue, number, change.hlc.description, change.customer.rawValue, change.entity.rawValue, change.field,
+                change.kind.rawValue, WireCodec().encodeText(change), superseded, device.tokenID, receivedAt,
+            ])
+            return PushResult(number: number, outcome: .accepted)
+        }
+    }
+
+    private static func refuse(_ change: Change, _ code: ErrorCode, _ message: String, in db: Database) throws -> PushResult {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO push_refusal (replica, number, reason, message) VALUES (?, ?, ?, ?)",
+            arguments: [change.replica.rawValue, change.number, code.rawValue, message])
+        return PushResult(number: change.number, outcome: .rejected, reason: code, message: message)
+    }
+
+    /// The highest N such that changes 1…N of `replica` are all stored or refused for good.
+    private static func advanceProgress(of replica: ReplicaID, in db: Database) throws -> Int64 {
+        var through = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT acknowledged_through FROM replica_progress WHERE replica = ?"), arguments: [replica.rawValue]) ?? 0
+        let known = try db.cachedStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM change_log WHERE replica = ?1 AND number = ?2) OR EXISTS (SELECT 1 FROM push_refusal WHERE replica = ?1 AND number = ?2)")
+        while try Bool.fetchOne(known, arguments: [replica.rawValue, through + 1]) ?? false {
+            through += 1
+        }
+        try db.execute(
+            sql: "INSERT INTO replica_progress (replica, acknowledged_through) VALUES (?, ?) ON CONFLICT DO UPDATE SET acknowledged_through = excluded.acknowledged_through",
+            arguments: [replica.rawValue, through])
+        return through
+    }
+
+    public func pull(after position: Int64, limit: Int, for device: DeviceIdentity) async throws -> LogPage {
+        try await state.readDatabase { _, db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT position, body FROM change_log WHERE position > ? ORDER BY position LIMIT ?"),
+                arguments: [position, limit + 1])
+            let page = rows.prefix(limit)
+            return LogPage(changes: page.map { $0[1] }, nextPosition: page.last.map { $0[0] } ?? position, hasMore: rows.count > limit)
+        }
+    }
+
+    public func snapshot(at position: Int64?, after: CustomerID?, limit: Int, for device: DeviceIdentity) async throws -> SnapshotPage {
+        try await state.readDatabase { _, db in
+            let top = try position ?? (Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0)
+            let customers = try String.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT DISTINCT customer FROM change_log WHERE customer > ? AND position <= ? ORDER BY customer LIMIT ?"),
+                arguments: [after?.rawValue ?? "", top, limit + 1])
+            let page = customers.prefix(limit)
+            let snapshots = try page.map { customer in
+                SnapshotCustomer(
+                    customer: CustomerID(unchecked: customer),
+                    scopes: try String.fetchAll(
+                        db.cachedStatement(
+                            sql: "SELECT DISTINCT element FROM set_element WHERE customer_id = ? AND field = 'scopes' AND removed_hlc IS NULL ORDER BY element"),
+                        arguments: [customer]),
+                    changes: try String.fetchAll(
+                        db.cachedStatement(
+                            sql: "SELECT body FROM change_log WHERE customer = ? AND position <= ? AND superseded = 0 ORDER BY position"),
+                        arguments: [customer, top]))
+            }
+            return SnapshotPage(
+                customers: snapshots, continueAfter: customers.count > limit ? page.last.map(CustomerID.init(unchecked:)) : nil, position: top)
+        }
+    }
+
+    public func createToken(name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken {
+        let token = IssuedToken(id: TokenSecret.makeID(), secret: TokenSecret.make())
+        try await state.writeDatabase { _, db in
+            try db.execute(
+                sql: "INSERT INTO device_token (id, name, token_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    token.id, name, TokenSecret.hash(token.secret), JSONValue.array(scopes.map { .string($0) }).canonicalText,
+                    now.description, expiresAt?.description,
+                ])
+        }
+        return token
+    }
+
+    public func tokens() async throws -> [TokenRecord] {
+        try await state.readDatabase { _, db in
+            try Row.fetchAll(db, sql: "SELECT id, name, scopes, created_at, expires_at, revoked_at FROM device_token ORDER BY created_at DESC, id")
+                .map { row in
+                    TokenRecord(
+                        id: row[0], name: row[1],
+                        scopes: (try JSONValue(parsing: row[2] as String).arrayValue ?? []).compactMap(\.stringValue),
+                        createdAt: try Instant(parsing: row[3]), expiresAt: try (row[4] as String?).map { try Instant(parsing: $0) },
+                        revokedAt: try (row[5] as String?).map { try Instant(parsing: $0) })
+                }
+        }
+    }
+
+    public func revokeToken(id: String, at: Instant) async throws -> Bool {
+        try await state.writeDatabase { _, db in
+            try db.execute(sql: "UPDATE device_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at.description, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func exportState() async throws -> String {
+        try await state.read { reader in
+            var text = ""
+            try reader.exportJSON { text += $0 }
+            return text
+        }
+    }
+
+    /// How many changes the log holds.
+    public func logCount() async throws -> Int {
+        try await state.readDatabase { _, db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0 }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import OxpeckerProtocol
+
+/// A schema migration of the sync server's own tables, which live in the same
+/// SQLite file as the server's materialized customer state so that a push is one
+/// transaction over both.
+@_spi(OxpeckerServer)
+public struct ServerMigration: Sendable {
+    /// A unique, never reused name; it must not collide with the store's own.
+    public let name: String
+    /// Creates or changes the server's tables.
+    public let migrate: @Sendable (Database) throws -> Void
+
+    public init(name: String, migrate: @escaping @Sendable (Database) throws -> Void) {
+        self.name = name
+        self.migrate = migrate
+    }
+}
+
+@_spi(OxpeckerServer)
+extension CustomerStore {
+    /// Opens the server's state store at `path`, creating it if missing, and runs
+    /// the store's migrations followed by the server's.
+    public static func openServerState(
+        at path: String, options: StoreOptions = StoreOptions(), migrations: [ServerMigration]
+    ) throws -> CustomerStore {
+        let names = migrations.map(\.name)
+        if FileManager.default.fileExists(atPath: path) {
+            try checkIdentity(path: path, alsoKnown: names)
+        } else {
+            try create(at: path, options: options).close()
+        }
+        return try mapErrors(path: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            var migrator = StoreSchema.migrator
+            for migration in migrations {
+                migrator.registerMigration(migration.name, migrate: migration.migrate)
+            }
+            try migrator.migrate(pool)
+            return try CustomerStore(path: path, pool: pool, options: options)
+        }
+    }
+
+    /// A write transaction with the store's writer and the database itself, for
+    /// the server's own tables.
+    public func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (StoreWriter, Database) throws -> T) async throws -> T {
+        let clock = options.clock
+        let path = self.path
+        do {
+            return try await pool.write { db in
+                let writer = try StoreWriter(db: db, wallClock: clock)
+                let result = try body(writer, db)
+                try writer.finish()
+                return result
+            }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// A read on a snapshot of the database, for the server's own tables.
+    public func readDatabase<T: Sendable>(_ body: @escaping @Sendable (StoreReader, Database) throws -> T) async throws -> T {
+        let path = self.path
+        do {
+            return try await pool.read { db in try body(StoreReader(db: db), db) }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OxpeckerProtocol
+import OxpeckerServer
+import OxpeckerStore
+
+@main
+struct OxpeckerServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oxpecker-server",
+        abstract: "The Oxpecker sync server.",
+        discussion: """
+            Devices push their changes to it and pull everyone else's; it keeps the
+            change log and the merged state in an embedded SQLite database.
+            Every option can also come from an environment variable (shown in each help).
+            """,
+        subcommands: [Serve.self, Token.self, ExportState.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every subcommand that touches the database shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Where the database lives (env OXPECKER_DATA_DIR).")
+    var dataDirectory: String = ProcessInfo.processInfo.environment["OXPECKER_DATA_DIR"] ?? "oxpecker-data"
+
+    func openStorage() throws -> SQLiteServerStorage {
+        do {
+            return try SQLiteServerStorage(dataDirectory: dataDirectory)
+        } catch {
+            throw ValidationError("cannot open the data directory '\(dataDirectory)': \(error)")
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server until SIGTERM or SIGINT (the default command).")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "The interface to listen on (env OXPECKER_HOST); 0.0.0.0 serves every interface.")
+    var host: String = ProcessInfo.processInfo.environment["OXPECKER_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "The TCP port (env OXPECKER_PORT); 0 picks a free one and prints it.")
+    var port: Int = ProcessInfo.processInfo.environment["OXPECKER_PORT"].flatMap { Int($0) } ?? 8080
+
+    @Option(help: "Refuse changes stamped more than this many seconds ahead of the server's clock (env OXPECKER_MAX_CLOCK_SKEW).")
+    var maxClockSkew: Int = ProcessInfo.processInfo.environment["OXPECKER_MAX_CLOCK_SKEW"].flatMap { Int($0) } ?? 300
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env OXPECKER_LOG_LEVEL).")
+    var logLevel: String = ProcessInfo.processInfo.environment["OXPECKER_LOG_LEVEL"] ?? "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+        guard maxClockSkew > 0 else { throw ValidationError("--max-clock-skew must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "oxpecker-server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration = ServerConfiguration(
+            host: host, port: port, dataDirectory: data.dataDirectory, maximumClockSkewMillis: Int64(maxClockSkew) * 1000)
+        let storage = try data.openStorage()
+        let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger) { port in
+            // One line on stdout that scripts and tests wait for.
+            let line = "oxpecker-server listening on http://\(configuration.host):\(port) (data: \(configuration.dataDirectory))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        try await app.runService()
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make, list and revoke device tokens.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a device token; prints the secret once, on the first line of stdout.")
+        @OptionGroup var data: DataOptions
+        @Option(help: "The device's name, for people and logs.") var name: String
+        @Option(help: "A scope the device may see (repeat for several), like branch:HN01.") var scope: [String] = []
+        @Option(help: "Days until the token expires (default: never).") var expiresInDays: Int?
+
+        func validate() throws {
+            guard !name.isEmpty, name.count <= 200 else { throw ValidationError("--name must be 1 to 200 characters") }
+            for scope in scope where !ScopeRule.accepts(scope) {
+                throw ValidationError("invalid scope '\(scope)': use kind:id, like branch:HN01")
+            }
+            if let days = expiresInDays, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
+        }
+
+        func run() async throws {
+            let storage = try data.openStorage()
+            let now = Instant(millisecondsSince1970: WallClock.system.now())
+            let expiry = expiresInDays.map { Instant(millisecondsSince1970: now.millisecondsSince1970 + Int64($0) * 86_400_000) }
+            let token = try await storage.createToken(name: name, scopes: scope, expiresAt: expiry, now: now)
+            print(token.secret)
+            FileHandle.standardError.write(Data("token \(token.id) for '\(name)' created; the secret above is shown only once\n".utf8))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            for token in try await data.openStorage().tokens() {
+                let state = token.revokedAt.map { "revoked \($0)" } ?? token.expiresAt.map { "expires \($0)" } ?? "active"
+                print("\(token.id)  \(token.name)  scopes: \(token.scopes.joined(separator: ","))  created \(token.createdAt)  \(state)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token; it fails from the next request on.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The token's id, as `token list` shows it.") var id: String
+
+        func run() async throws {
+            guard try await data.openStorage().revokeToken(id: id, at: Instant(millisecondsSince1970: WallClock.system.now())) else {
+                FileHandle.standardError.write(Data("error: no active token '\(id)'\n".utf8))
+                throw ExitCode(3)
+            }
+            print("revoked \(id)")
+        }
+    }
+}
+
+struct ExportState: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Print the server's merged state as canonical JSON (the same form as `oxpecker export`).")
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        FileHandle.standardOutput.write(Data(try await data.openStorage().exportState().utf8))
+    }
+}

@@ -130,7 +130,7 @@ public struct ErrorCode: WireToken {
         Entry(code: .unsupportedKind, httpStatus: 200, use: .change,
               summary: "The change's merge kind or entity is unknown to the server. Keep it in the outbox; it is pushed again once the server upgrades."),
         Entry(code: .outOfOrder, httpStatus: 200, use: .change,
-              summary: "The change's number is not the next one the server expects from this replica (a gap). Push the missing ones first."),
+              summary: "Reserved. The reference server accepts gaps in numbers (see push) and never sends it; a client treats it as transient."),
         Entry(code: .clockSkew, httpStatus: 200, use: .change,
               summary: "The change's HLC is too far ahead of the server's clock. Fix the device clock, then push again."),
         Entry(code: .outOfScope, httpStatus: 200, use: .change,

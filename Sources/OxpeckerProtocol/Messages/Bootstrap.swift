@@ -37,7 +37,7 @@ public struct BootstrapRequest: WireMessage {
 public struct CustomerSnapshot: Hashable, Sendable {
     /// The customer.
     public var customer: CustomerID
-    /// The customer's scopes (`branch:HN01`, `advisor:a-417`).
+    /// The customer's scopes (`branch:HN01`, `advisor:a-417`); empty for a customer not given any scope yet.
     public var scopes: [String]
     /// The changes that make up the customer's current state, in log order.
     public var items: [ChangeItem]
@@ -62,7 +62,7 @@ public struct CustomerSnapshot: Hashable, Sendable {
     init(wire value: WireValue) throws(WireError) {
         var object = try value.object()
         customer = try object.member("customer").identifier(CustomerID.self)
-        scopes = try object.member("scopes").array(maximum: value.limits.maximumListItems, minimum: 1).map {
+        scopes = try object.member("scopes").array(maximum: value.limits.maximumListItems).map {
             (element) throws(WireError) in try element.scope()
         }
         let changes = try object.member("changes")

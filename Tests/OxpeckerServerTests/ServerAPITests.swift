@@ -1,0 +1,209 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import OxpeckerProtocol
+import OxpeckerServer
+import OxpeckerStore
+import Testing
+
+@Suite("Sync server API")
+struct ServerAPITests {
+    @Test("health answers without a token")
+    func health() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        try await server.test { client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.json["status"] == "ok")
+        }
+    }
+
+    @Test("the same push twice changes nothing the second time")
+    func idempotentPush() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let body = pushBody([try fieldChange(1), try fieldChange(2, field: "advisor", value: "a-417")])
+        try await server.test { client in
+            let first = try await client.post("/v1/push", body, token: server.token)
+            #expect(first.status == .ok)
+            #expect(first.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
+            let state = try await server.storage.exportState()
+            let second = try await client.post("/v1/push", body, token: server.token)
+            #expect(second.json["results"]?.arrayValue?.map { $0["outcome"] } == ["duplicate", "duplicate"])
+            #expect(second.json["acknowledged_through"] == 2)
+            #expect(try await server.storage.logCount() == 2)
+            #expect(try await server.storage.exportState() == state)
+        }
+    }
+
+    @Test("a change stamped hours ahead is refused with clock_skew; one from behind is accepted")
+    func clockSkew() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let ahead = try fieldChange(1, wall: 1_764_000_000_000 + 3 * 3_600_000)
+        let behind = try fieldChange(2, field: "advisor", value: "a-1", wall: 1_764_000_000_000 - 5 * 3_600_000)
+        try await server.test { client in
+            let response = try await client.post("/v1/push", pushBody([ahead, behind]), token: server.token)
+            let results = response.json["results"]?.arrayValue ?? []
+            #expect(results.map { $0["outcome"] } == ["rejected", "accepted"])
+            #expect(results.first?["reason"] == "clock_skew")
+            #expect(response.json["acknowledged_through"] == 0, "a refused-for-now change is not acknowledged")
+            #expect(try await server.storage.logCount() == 1)
+        }
+    }
+
+    @Test("a change that breaks the data model is refused for good, and only that one")
+    func invalidChange() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let bad = try fieldChange(1, field: "stage", value: "sleeping")
+        let unknown = try fieldChange(2, field: "shoe_size", value: "44")
+        let good = try fieldChange(3)
+        try await server.test { client in
+            let response = try await client.post("/v1/push", pushBody([bad, unknown, good]), token: server.token)
+            let results = response.json["results"]?.arrayValue ?? []
+            #expect(results.map { $0["reason"] ?? .null } == ["invalid_change", "invalid_change", .null])
+            #expect(response.json["acknowledged_through"] == 3)
+            #expect(try await server.storage.logCount() == 1)
+        }
+    }
+
+    @Test("bad requests get the documented error and change nothing", arguments: [
+        ("malformed JSON", "/v1/push", "{\"replica\": ", "token", "1", 400, "malformed_json"),
+        ("wrong type", "/v1/pull", "{\"limit\": \"ten\"}", "token", "1", 400, "wrong_type"),
+        ("fraction", "/v1/pull", "{\"limit\": 1.5}", "token", "1", 400, "fractional_number"),
+        ("unknown member", "/v1/pull", "{\"limit\": 5, \"hack\": true}", "token", "1", 400, "unknown_field"),
+        ("no token", "/v1/push", "{}", "none", "1", 401, "unauthorized"),
+        ("bad token", "/v1/push", "{}", "bad", "1", 401, "unauthorized"),
+        ("no version", "/v1/pull", "{\"limit\": 5}", "token", "none", 426, "upgrade_required"),
+        ("newer version", "/v1/pull", "{\"limit\": 5}", "token", "9", 400, "version_unsupported"),
+        ("unknown cursor", "/v1/pull", "{\"after\": \"zzz\", \"limit\": 5}", "token", "1", 410, "cursor_expired"),
+        ("unknown page", "/v1/bootstrap", "{\"page\": \"zzz\", \"limit\": 5}", "token", "1", 410, "cursor_expired"),
+        ("no endpoint", "/v1/nothing", "{}", "token", "1", 404, "not_found"),
+    ] as [(String, String, String, String, String, Int, String)])
+    func badRequests(_ name: String, _ path: String, _ body: String, _ token: String, _ version: String, _ status: Int, _ code: String) async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        try await server.test { client in
+            let tokenValue: String? = token == "none" ? nil : token == "bad" ? "oxp_not-a-token" : server.token
+            let response = try await client.post(path, body, token: tokenValue, version: version == "none" ? nil : version)
+            #expect(response.status.code == status, "\(name)")
+            #expect(response.json["code"] == .string(code), "\(name): \(response.text)")
+            #expect(response.json["request_id"]?.stringValue?.hasPrefix("req-") == true)
+            #expect(response.headers[HTTPField.Name("Oxpecker-Request-Id")!] == response.json["request_id"]?.stringValue)
+            #expect(try await server.storage.logCount() == 0)
+        }
+    }
+
+    @Test("an oversized body is refused with body_too_large, and too many changes with too_many_changes")
+    func oversized() async throws {
+        var limits = WireLimits.standard
+        limits.maximumBodyBytes = 2000
+        limits.maximumChangesPerPush = 3
+        let server = try await ServerHarness.make(limits: limits)
+        defer { server.remove() }
+        try await server.test { client in
+            let big = try await client.post("/v1/push", String(repeating: " ", count: 5000) + "{}", token: server.token)
+            #expect(big.status.code == 413)
+            #expect(big.json["code"] == "body_too_large")
+            let many = try await client.post("/v1/push", pushBody(try (1...4).map { try fieldChange($0) }), token: server.token)
+            #expect(many.json["code"] == "too_many_changes")
+            #expect(try await server.storage.logCount() == 0)
+        }
+    }
+
+    @Test("pull pages through the log in order with cursors, and bootstrap holds only what still matters")
+    func pullAndBootstrap() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        // 25 writes of one field for c-1, then one field for c-2 and c-3.
+        var changes = try (1...25).map { try fieldChange($0, value: .string("name \($0)")) }
+        changes.append(try fieldChange(26, customer: "c-2"))
+        changes.append(try fieldChange(27, customer: "c-3"))
+        let log = changes
+        try await server.test { client in
+            _ = try await client.post("/v1/push", pushBody(log), token: server.token)
+            var cursor: String?
+            var seen: [Int64] = []
+            var pages = 0
+            while true {
+                let body = cursor.map { "{\"after\":\"\($0)\",\"limit\":10}" } ?? "{\"limit\":10}"
+                let page = try await client.post("/v1/pull", body, token: server.token)
+                let decoded = try WireCodec().decode(PullResponse.self, from: page.text)
+                seen += decoded.changes.map(\.number)
+                pages += 1
+                cursor = decoded.nextCursor.rawValue
+                if !decoded.hasMore { break }
+            }
+            #expect(seen == Array(1...27))
+            #expect(pages == 3)
+
+            let first = try WireCodec().decode(BootstrapPage.self, from: try await client.post("/v1/bootstrap", "{\"limit\":2}", token: server.token).text)
+            #expect(first.customers.map(\.customer) == ["c-1", "c-2"])
+            #expect(first.customers[0].changes.map(\.number) == [25], "older writes of the register are left out")
+            let next = try #require(first.nextPage)
+            let second = try WireCodec().decode(
+                BootstrapPage.self, from: try await client.post("/v1/bootstrap", "{\"limit\":2,\"page\":\"\(next.rawValue)\"}", token: server.token).text)
+            #expect(second.customers.map(\.customer) == ["c-3"])
+            #expect(second.nextPage == nil)
+            #expect(second.resumeCursor == first.resumeCursor)
+        }
+    }
+
+    @Test("a revoked token is refused from the next request on")
+    func revoked() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        try await server.test { client in
+            #expect(try await client.post("/v1/pull", "{\"limit\":1}", token: server.token).status == .ok)
+            let id = try #require(try await server.storage.tokens().first?.id)
+            #expect(try await server.storage.revokeToken(id: id, at: Instant(millisecondsSince1970: 1_764_000_000_000)))
+            let refused = try await client.post("/v1/pull", "{\"limit\":1}", token: server.token)
+            #expect(refused.status == .unauthorized)
+        }
+    }
+
+    @Test("concurrent pushers and a puller: the puller sees every accepted change exactly once, in order")
+    func noSkippedChanges() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let pushers = 4, batches = 10, perBatch = 25
+        try await server.test { client in
+            try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for pusher in 0..<pushers {
+                    group.addTask {
+                        let replica = ReplicaID(unchecked: "r-\(pusher)")
+                        for batch in 0..<batches {
+                            let changes = try (1...perBatch).map { index in
+                                try fieldChange(Int64(batch * perBatch + index), replica: replica, customer: CustomerID(unchecked: "c-\(pusher)-\(index % 7)"),
+                                                value: .string("v\(batch)"))
+                            }
+                            _ = try await client.post("/v1/push", pushBody(changes, replica: replica), token: server.token)
+                        }
+                        return []
+                    }
+                }
+                group.addTask {
+                    var cursor: String?
+                    var positions: [Int64] = []
+                    var idle = 0
+                    while idle < 50 {
+                        let body = cursor.map { "{\"after\":\"\($0)\",\"limit\":37}" } ?? "{\"limit\":37}"
+                        let page = try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", body, token: server.token).text)
+                        positions += page.changes.map { Int64($0.replica.rawValue.dropFirst(2))! * 1_000_000 + $0.number }
+                        cursor = page.nextCursor.rawValue
+                        if page.changes.isEmpty { idle += 1; try await Task.sleep(for: .milliseconds(5)) } else { idle = 0 }
+                        if positions.count == pushers * batches * perBatch { break }
+                    }
+                    return positions
+                }
+                var pulled: [Int64] = []
+                for try await result in group { pulled += result }
+                #expect(pulled.count == pushers * batches * perBatch)
+                #expect(Set(pulled).count == pulled.count, "no change twice")
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import OxpeckerProtocol
+import OxpeckerServer
+import OxpeckerStore
+import Synchronization
+import Testing
+
+/// A server on a temporary data folder, driven in-process, with a token and a settable clock.
+struct ServerHarness: Sendable {
+    let folder: URL
+    let storage: SQLiteServerStorage
+    let configuration: ServerConfiguration
+    let token: String
+
+    static func make(limits: WireLimits = .standard) async throws -> ServerHarness {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("oxpecker-server-test-\(UUID().uuidString)")
+        let clockValue = ClockBox(1_764_000_000_000)
+        let clock = WallClock { clockValue.now }
+        let storage = try SQLiteServerStorage(dataDirectory: folder.path, clock: clock)
+        let token = try await storage.createToken(name: "laptop-1", scopes: [], expiresAt: nil, now: Instant(millisecondsSince1970: clock.now()))
+        let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path, limits: limits, clock: clock)
+        return ServerHarness(folder: folder, storage: storage, configuration: configuration, token: token.secret)
+    }
+
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = try await buildApplication(configuration: configuration, storage: storage)
+        try await app.test(.router) { client in try await body(client) }
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+}
+
+/// A clock value shared with the server under test.
+final class ClockBox: Sendable {
+    private let value: Mutex<Int64>
+    init(_ start: Int64) { value = Mutex(start) }
+    var now: Int64 { value.withLock { $0 } }
+}
+
+extension TestClientProtocol {
+    /// POSTs `body` to `path` with the protocol header and `token` (nil: none).
+    func post(_ path: String, _ body: String, token: String?, version: String? = "1") async throws -> TestResponse {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let version { headers[HTTPField.Name("Oxpecker-Protocol")!] = version }
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var json: JSONValue { (try? JSONValue(parsing: text)) ?? .null }
+}
+
+/// A change of replica `replica`, number `number`, setting a profile field.
+func fieldChange(
+    _ number: Int64, replica: ReplicaID = "r-1", customer: CustomerID = "c-1", field: String = "preferred_name",
+    value: JSONValue = "Jana", wall: Int64 = 1_764_000_000_000, kind: MergeKind = .register
+) throws -> Change {
+    Change(
+        replica: replica, number: number, hlc: try HybridTimestamp(wallMillis: wall + number, counter: 0, replica: replica),
+        customer: customer, entity: .profile, field: field, record: nil, kind: kind, value: value)
+}
+
+func pushBody(_ changes: [Change], replica: ReplicaID = "r-1") -> String {
+    WireCodec().encodeText(PushRequest(replica: replica, changes: changes))
+}

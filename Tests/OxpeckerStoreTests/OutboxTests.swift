@@ -125,3 +125,21 @@ struct OutboxTests {
         }
     }
 }
+
+@Suite("Text limits match the wire's")
+struct TextLimitTests {
+    @Test("lengths count Unicode code points, as the protocol does, so nothing accepted locally is refused by the server")
+    func codePoints() async throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(in: folder)
+        try await store.write { try $0.createCustomer("c-1") }
+        // 10,001 characters, each an "e" with a combining accent: 20,002 code points.
+        let text = String(repeating: "e\u{301}", count: 10_001)
+        #expect(text.count <= Limits.noteTextCharacters)
+        await #expect(throws: StoreError.self) {
+            try await store.write { try $0.addNote(NewNote(text: text, author: "a", channel: .branch), to: "c-1") }
+        }
+        let fits = String(repeating: "e\u{301}", count: 10_000)
+        try await store.write { try $0.addNote(NewNote(text: fits, author: "a", channel: .branch), to: "c-1") }
+    }
+}

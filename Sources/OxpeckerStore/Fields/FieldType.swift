@@ -49,7 +49,7 @@ public enum FieldType: Sendable, Hashable {
         case .text(let maxLength), .setElement(let maxLength):
             guard let text = value.stringValue else { throw bad("expected text") }
             guard !text.isEmpty else { throw bad("must not be empty (clear the field instead)") }
-            guard text.count <= maxLength else { throw bad("longer than \(maxLength) characters") }
+            guard text.unicodeScalars.count <= maxLength else { throw bad("longer than \(maxLength) characters") }
         case .date:
             guard let text = value.stringValue else { throw bad("expected a date, YYYY-MM-DD") }
             do { _ = try LocalDate(parsing: text) } catch { throw bad(error.description) }

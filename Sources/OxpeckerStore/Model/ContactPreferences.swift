@@ -141,7 +141,7 @@ public struct FirstTransaction: FieldValue, Hashable {
         if let date = members["date"] { self.date = try LocalDate(json: date, field: field) }
         for key in ["place", "what"] {
             guard let value = members[key] else { continue }
-            guard let text = value.stringValue, !text.isEmpty, text.count <= 500 else {
+            guard let text = value.stringValue, !text.isEmpty, text.unicodeScalars.count <= 500 else {
                 throw .invalidValue(field: field, reason: "\(key) must be text of 1 to 500 characters")
             }
             if key == "place" { place = text } else { what = text }

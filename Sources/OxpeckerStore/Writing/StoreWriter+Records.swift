@@ -187,6 +187,6 @@ extension StoreWriter {
 
     static func check(_ text: String, _ name: String, max: Int) throws {
         guard !text.isEmpty else { throw StoreError.invalidValue(field: name, reason: "must not be empty") }
-        guard text.count <= max else { throw StoreError.invalidValue(field: name, reason: "longer than \(max) characters") }
+        guard text.unicodeScalars.count <= max else { throw StoreError.invalidValue(field: name, reason: "longer than \(max) characters") }
     }
 }

@@ -232,7 +232,7 @@ struct RemoteRecord {
 
     func optionalText(_ key: String, max: Int = Limits.shortTextCharacters) throws -> String? {
         guard let value = change.value[key], !value.isNull else { return nil }
-        guard let text = value.stringValue, text.count <= max else { throw fail("\(key) must be text of at most \(max) characters") }
+        guard let text = value.stringValue, text.unicodeScalars.count <= max else { throw fail("\(key) must be text of at most \(max) characters") }
         return text
     }
 

@@ -29,12 +29,14 @@ struct Oxpecker: ParsableCommand {
               4  invalid input: a bad value, date, choice, field name or import line
               5  store problem: missing, foreign or newer store file; database error
               6  refused: the customer exists, the note was redacted, or erased
+              7  sync failed: the server could not be reached, or refused the sync (token, version)
             """,
         version: "0.1.0",
         subcommands: [
             InitCommand.self, CustomerCommand.self, NoteCommand.self, ConsentCommand.self, LifeEventCommand.self,
             ContactCommand.self, ShowCommand.self, ListCommand.self, SearchCommand.self, ExportCommand.self,
             OutboxCommand.self, FieldsCommand.self, ImportCommand.self,
+            SyncCommand.self, ConflictsCommand.self,
         ]
     )
 

@@ -1,5 +1,6 @@
 import OxpeckerProtocol
 import OxpeckerStore
+import OxpeckerSync
 
 /// The exit statuses of `oxpecker`, as documented in `oxpecker --help`.
 enum ExitStatus: Int32 {
@@ -10,6 +11,8 @@ enum ExitStatus: Int32 {
     case invalidInput = 4
     case storeProblem = 5
     case refused = 6
+    /// `oxpecker sync`: the server could not be reached within the retry budget, or refused the sync.
+    case syncFailed = 7
 }
 
 /// A mistake the command line itself detects, before or besides the store.
@@ -39,6 +42,8 @@ struct CommandFailure {
             self.init(code: .invalidInput, message: "error: \(error.description)")
         case let error as InputError:
             self.init(code: error.status, message: "error: \(error.description)")
+        case let error as SyncError:
+            self.init(code: Self.status(of: error), message: "error: \(error.description)")
         case let error as OutputError:
             self.init(code: .failure, message: "error: \(error.description)")
         default:
@@ -49,6 +54,14 @@ struct CommandFailure {
     private init(code: ExitStatus, message: String) {
         self.code = code
         self.message = message
+    }
+
+    /// The exit status for each sync error: a URL typed wrong is invalid input, the rest a failed sync.
+    static func status(of error: SyncError) -> ExitStatus {
+        switch error {
+        case .invalidServer: .invalidInput
+        case .refused, .unreachable, .invalidResponse, .incompatibleServer, .changeTooLarge: .syncFailed
+        }
     }
 
     /// The exit status for each store error.

@@ -1,0 +1,76 @@
+import OxpeckerProtocol
+import OxpeckerStore
+
+extension SyncClient {
+    /// Pulls pages after the stored cursor until the server has no more. Each
+    /// page is committed in one transaction: its changes applied by the merge
+    /// rules (this replica's own, echoed back, are skipped; unknown kinds are
+    /// parked), then its purges, then the next cursor. A crash before the commit
+    /// repeats the page, which is harmless: applying a change twice changes nothing.
+    ///
+    /// On `cursor_expired` the store bootstraps again, once, then goes on pulling.
+    func pullUntilCaughtUp(_ session: ProtocolSession, _ run: inout SyncRun) async throws {
+        let limit = max(1, min(configuration.pullPageSize, session.serverLimits.maximumChangesPerPull))
+        let me = store.replica
+        let serverReplica = session.serverReplica
+        var cursor = try await store.read { try $0.syncCheckpoint() }.pullCursor.flatMap(SyncCursor.init)
+        var bootstrappedAgain = false
+        while true {
+            let page: PullResponse
+            do {
+                page = try await session.send(PullRequest(after: cursor, limit: limit), to: .pull, expecting: PullResponse.self)
+            } catch SyncError.refused(let refusal) where refusal.code == .cursorExpired && !bootstrappedAgain {
+                logger.notice("the server no longer knows this store's cursor; bootstrapping again")
+                bootstrappedAgain = true
+                try await store.write { writer in
+                    var checkpoint = try writer.syncCheckpoint()
+                    checkpoint.bootstrapped = false
+                    checkpoint.bootstrapPage = nil
+                    checkpoint.bootstrapResumeCursor = nil
+                    checkpoint.pullCursor = nil
+                    try writer.saveCheckpoint(checkpoint)
+                }
+                try await bootstrapIfNeeded(session, &run)
+                cursor = try await store.read { try $0.syncCheckpoint() }.pullCursor.flatMap(SyncCursor.init)
+                continue
+            }
+            if page.hasMore, page.items.isEmpty, page.purges.isEmpty, page.nextCursor == cursor {
+                throw SyncError.invalidResponse(
+                    endpoint: ProtocolSession.Endpoint.pull.rawValue, detail: "has_more without progress past the cursor", requestID: nil)
+            }
+            let counts = try await store.write { writer in
+                var counts = PageCounts()
+                let theirs = page.items.filter { $0.replica != me }
+                counts.changes = theirs.count
+                counts.add(try writer.apply(theirs.supported))
+                for unsupported in theirs.unsupported {
+                    try writer.park(replica: unsupported.replica, number: unsupported.number, body: unsupported.json.canonicalText)
+                    counts.parked += 1
+                }
+                for notice in page.purges {
+                    if notice.reason == .erased, let serverReplica {
+                        let stamp = try HybridTimestamp(wallMillis: notice.at.millisecondsSince1970, counter: 0, replica: serverReplica)
+                        try writer.purgeErased(notice.customer, stamp: stamp)
+                    } else {
+                        // left_scopes, or a reason from a newer server: handled like left_scopes.
+                        try writer.purge(notice.customer)
+                    }
+                    counts.purged += 1
+                }
+                var checkpoint = try writer.syncCheckpoint()
+                checkpoint.pullCursor = page.nextCursor.rawValue
+                try writer.saveCheckpoint(checkpoint)
+                return counts
+            }
+            run.summary.pulled += counts.changes
+            run.summary.applied += counts.applied
+            run.summary.parked += counts.parked
+            run.summary.purged += counts.purged
+            run.summary.unapplied += counts.unapplied
+            counts.logUnapplied(logger)
+            run.report(.pull)
+            cursor = page.nextCursor
+            guard page.hasMore else { break }
+        }
+    }
+}

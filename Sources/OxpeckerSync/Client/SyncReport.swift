@@ -1,0 +1,82 @@
+import OxpeckerProtocol
+
+/// Where a sync stands, reported after each step that committed something, for
+/// a progress line: counts so far in this sync.
+///
+/// ```swift
+/// try await client.sync { progress in print("pushed \(progress.pushed), pulled \(progress.pulled)") }
+/// ```
+public struct SyncProgress: Sendable, Hashable {
+    /// The phases of a sync, in order.
+    public enum Phase: String, Sendable, Hashable {
+        /// The handshake.
+        case hello
+        /// Fetching and storing the snapshot of a new device.
+        case bootstrap
+        /// Sending the outbox.
+        case push
+        /// Fetching and applying everyone else's changes.
+        case pull
+    }
+
+    /// The phase the sync is in.
+    public var phase: Phase
+    /// Outbox changes the server has acknowledged so far.
+    public var pushed: Int
+    /// Outbox changes waiting when the push began (an estimate for a progress bar).
+    public var toPush: Int
+    /// Changes from other replicas received by pulls so far.
+    public var pulled: Int
+    /// Customers received by the bootstrap so far.
+    public var bootstrapped: Int
+}
+
+/// A pushed change the server did not take, as a sync reports it.
+public struct RejectedChange: Sendable, Hashable {
+    /// The outbox change's number.
+    public var number: Int64
+    /// The customer it is about.
+    public var customer: CustomerID
+    /// The protocol's code: `out_of_scope`, `invalid_change`, `clock_skew`, `unsupported_kind` …
+    public var reason: ErrorCode
+    /// The server's explanation.
+    public var message: String
+    /// Whether the change was moved aside for a person (`out_of_scope`,
+    /// `invalid_change`), rather than kept in the outbox to push again.
+    public var permanent: Bool
+}
+
+/// What one sync did.
+public struct SyncSummary: Sendable, Hashable {
+    /// Outbox changes the server acknowledged (`accepted` or `duplicate`).
+    public var pushed: Int = 0
+    /// Of ``pushed``, those the server had already (a retry of a push whose answer was lost).
+    public var duplicates: Int = 0
+    /// Changes of other replicas received by pulls (applied, or already known).
+    public var pulled: Int = 0
+    /// Of ``pulled``, those that changed this store.
+    public var applied: Int = 0
+    /// Customers received by a bootstrap.
+    public var bootstrappedCustomers: Int = 0
+    /// Changes received in a bootstrap.
+    public var bootstrappedChanges: Int = 0
+    /// Customers removed from this store (they left its scopes, or were erased).
+    public var purged: Int = 0
+    /// Changes of a kind this build does not know, kept aside to apply after an upgrade.
+    public var parked: Int = 0
+    /// Received changes this store could not apply (invalid for its data model).
+    public var unapplied: Int = 0
+    /// Guarded fields with concurrent values in the store after the sync, for a person to resolve.
+    public var conflicts: Int = 0
+    /// Pushed changes the server did not take in this sync.
+    public var rejections: [RejectedChange] = []
+    /// Changes still in the outbox after the sync (transient rejections, changes made meanwhile).
+    public var pending: Int = 0
+    /// The server's clock minus this device's, measured at the handshake (round trip not subtracted).
+    public var clockOffset: Duration = .zero
+    /// How long the sync took.
+    public var duration: Duration = .zero
+
+    /// Makes an empty summary.
+    public init() {}
+}

@@ -1,0 +1,89 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The seam between the sync client and the network: sends one `POST` and
+/// returns the answer, whatever its status. Retries, headers of the protocol
+/// and decoding are the client's; a transport only moves bytes.
+///
+/// ``HTTPSyncTransport`` is the real one; tests may pass another.
+public protocol SyncTransport: Sendable {
+    /// Posts `body` to `path` (like `/v1/push`) with `headers`, and returns the
+    /// answer. Throws only when no answer came (connection refused, reset,
+    /// timeout, truncated body).
+    func post(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse
+}
+
+/// One HTTP answer, read whole.
+public struct TransportResponse: Sendable, Hashable {
+    /// The HTTP status code.
+    public var status: Int
+    /// The headers, names in lowercase.
+    public var headers: [String: String]
+    /// The body.
+    public var body: [UInt8]
+
+    /// Makes an answer; header names are lowercased.
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8]) {
+        self.status = status
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        self.body = body
+    }
+
+    /// The value of header `name` (any case).
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// A ``SyncTransport`` over HTTP/1.1 with AsyncHTTPClient.
+///
+/// ```swift
+/// let transport = try HTTPSyncTransport(server: "http://127.0.0.1:8080")
+/// ```
+public struct HTTPSyncTransport: SyncTransport {
+    /// The server's base URL, without a trailing slash.
+    public let server: String
+    /// The most time one request may take, from sending to the end of the answer.
+    public let timeout: Duration
+    /// The largest answer read; a larger one fails like a network error.
+    public let maximumResponseBytes: Int
+    private let client: HTTPClient
+
+    /// A transport to `server` (`http://host:port` or `https://…`, an optional path prefix).
+    ///
+    /// - Parameter client: the HTTP client to use; the process-wide shared one by default (it needs no shutdown).
+    /// - Throws: ``SyncError/invalidServer(_:reason:)`` if `server` is not an http(s) URL with a host.
+    public init(
+        server: String, client: HTTPClient = .shared, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 256 << 20
+    ) throws(SyncError) {
+        var base = server
+        while base.hasSuffix("/") { base.removeLast() }
+        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            throw SyncError.invalidServer(server, reason: "use an http:// or https:// URL, like http://127.0.0.1:8080")
+        }
+        guard let host = url.host, !host.isEmpty else {
+            throw SyncError.invalidServer(server, reason: "the URL has no host")
+        }
+        guard url.query == nil, url.fragment == nil else {
+            throw SyncError.invalidServer(server, reason: "the URL must not have a query or a fragment")
+        }
+        self.server = base
+        self.client = client
+        self.timeout = timeout
+        self.maximumResponseBytes = maximumResponseBytes
+    }
+
+    public func post(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
+        var request = HTTPClientRequest(url: server + path)
+        request.method = .POST
+        for header in headers { request.headers.add(name: header.name, value: header.value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let components = timeout.components
+        let nanoseconds = components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+        let response = try await client.execute(request, timeout: .nanoseconds(nanoseconds))
+        let bytes = try await response.body.collect(upTo: maximumResponseBytes)
+        var names: [String: String] = [:]
+        for (name, value) in response.headers { names[name.lowercased()] = value }
+        return TransportResponse(status: Int(response.status.code), headers: names, body: Array(buffer: bytes))
+    }
+}

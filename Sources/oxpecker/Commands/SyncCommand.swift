@@ -1,0 +1,177 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import OxpeckerProtocol
+import OxpeckerStore
+import OxpeckerSync
+
+/// `oxpecker sync --server URL [--token TOKEN]`: pushes this store's outbox to
+/// the sync server and pulls everyone else's changes, then prints a summary.
+struct SyncCommand: ParsableCommand {
+    /// The environment variable holding the device token when `--token` is not given.
+    static let tokenVariable = "OXPECKER_TOKEN"
+    /// The environment variable naming the server when `--server` is not given.
+    static let serverVariable = "OXPECKER_SERVER"
+
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Push this store's changes to the sync server and pull everyone else's.",
+        discussion: """
+            The server is --server, else $\(serverVariable), else the server this store last synced with. \
+            The device token (from `oxpecker-server token create`) is --token, else $\(tokenVariable).
+
+            Every page and batch is committed with its checkpoint: an interrupted sync resumes where it \
+            stopped, and nothing is lost or sent twice. Network errors, 408, 429 and 5xx answers are \
+            retried with backoff for up to --retry-for seconds per request; other refusals (a bad token, \
+            an unsupported protocol version) stop at once. Progress goes to standard error, the summary \
+            to standard output. Exit status 7 when the server cannot be reached or refuses the sync.
+            """)
+
+    @OptionGroup var location: StoreLocation
+    @Option(help: ArgumentHelp("The sync server's URL, like http://127.0.0.1:8080.", valueName: "url")) var server: String?
+    @Option(help: ArgumentHelp("The device token (default: $\(SyncCommand.tokenVariable)).", valueName: "token")) var token: String?
+    @Option(help: ArgumentHelp("Give up on a request after retrying for this many seconds.", valueName: "seconds"))
+    var retryFor = 60
+    @Option(help: ArgumentHelp("The most attempts per request, the first included.", valueName: "count")) var maxAttempts = 8
+    @Flag(help: "Print the summary as one canonical JSON object.") var json = false
+    @Flag(help: "No progress lines.") var quiet = false
+    @Flag(help: "Log each step and retry on standard error.") var verbose = false
+
+    func run() throws {
+        guard retryFor >= 0 else { throw InputError.invalid("--retry-for: must be 0 or more seconds, not \(retryFor)") }
+        guard maxAttempts >= 1 else { throw InputError.invalid("--max-attempts: must be 1 or more, not \(maxAttempts)") }
+        let environment = ProcessInfo.processInfo.environment
+        guard let token = [token, environment[Self.tokenVariable]].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+            throw InputError.usage("no device token: pass --token TOKEN or set \(Self.tokenVariable)")
+        }
+        let store = try location.open()
+        defer { try? store.close() }
+        let remembered = try store.readNow { try $0.syncCheckpoint() }.server
+        guard let server = [server, environment[Self.serverVariable], remembered].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+            throw InputError.usage("no server: pass --server URL or set \(Self.serverVariable)")
+        }
+        if let remembered, remembered != server {
+            Console.error("warning: this store last synced with \(remembered); now syncing with \(server)")
+        }
+
+        var logger = Logger(label: "oxpecker.sync") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .info : .warning
+        let configuration = SyncConfiguration(
+            server: server, token: token, client: "oxpecker-cli/\(Oxpecker.configuration.version)",
+            retry: RetryPolicy(maximumAttempts: maxAttempts, maximumElapsed: .seconds(retryFor)))
+        let client = try SyncClient(store: store, configuration: configuration, logger: logger)
+        let reporter = ProgressReporter(enabled: !quiet)
+        let summary = try Self.waitFor { try await client.sync(progress: reporter.report) }
+        reporter.finish()
+        Console.out(json ? Self.jsonForm(of: summary).canonicalText : Self.text(of: summary, server: server))
+    }
+
+    /// `pushed 12, pulled 30, purged 0, conflicts 1, rejections 0 in 0.41 s` and a line per rejection.
+    static func text(of summary: SyncSummary, server: String) -> String {
+        var pushed = "pushed \(summary.pushed)"
+        if summary.duplicates > 0 { pushed += " (\(summary.duplicates) already there)" }
+        var lines = [
+            "synced with \(server): \(pushed), pulled \(summary.pulled), purged \(summary.purged), "
+                + "conflicts \(summary.conflicts), rejections \(summary.rejections.count) in \(seconds(summary.duration)) s"
+        ]
+        if summary.bootstrappedCustomers > 0 { lines.append("bootstrap: \(summary.bootstrappedCustomers) customers") }
+        for rejection in summary.rejections {
+            let fate = rejection.permanent ? "kept aside for a person" : "kept in the outbox for the next sync"
+            lines.append(
+                "rejected: change \(rejection.number) (\(rejection.customer)): \(rejection.reason.rawValue): \(rejection.message) (\(fate))")
+        }
+        if summary.pending > 0 { lines.append("outbox: \(summary.pending) changes still waiting") }
+        if summary.parked > 0 { lines.append("parked: \(summary.parked) changes of a newer version, applied after an upgrade") }
+        if summary.unapplied > 0 { lines.append("unapplied: \(summary.unapplied) received changes were invalid for this store") }
+        if summary.conflicts > 0 { lines.append("conflicts: \(summary.conflicts) to resolve; see `oxpecker conflicts`") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The summary as `--json` prints it.
+    static func jsonForm(of summary: SyncSummary) -> JSONValue {
+        [
+            "pushed": .integer(Int64(summary.pushed)), "duplicates": .integer(Int64(summary.duplicates)),
+            "pulled": .integer(Int64(summary.pulled)), "applied": .integer(Int64(summary.applied)),
+            "bootstrapped_customers": .integer(Int64(summary.bootstrappedCustomers)), "purged": .integer(Int64(summary.purged)),
+            "parked": .integer(Int64(summary.parked)), "unapplied": .integer(Int64(summary.unapplied)),
+            "conflicts": .integer(Int64(summary.conflicts)), "pending": .integer(Int64(summary.pending)),
+            "duration_ms": .integer(Int64(summary.duration.components.seconds * 1000 + summary.duration.components.attoseconds / 1_000_000_000_000_000)),
+            "rejections": .array(
+                summary.rejections.map { rejection -> JSONValue in
+                    [
+                        "number": .integer(rejection.number), "customer": .string(rejection.customer.rawValue),
+                        "reason": .string(rejection.reason.rawValue), "message": .string(rejection.message),
+                        "permanent": .bool(rejection.permanent),
+                    ]
+                }),
+        ]
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return String(format: "%.2f", Double(milliseconds) / 1000)
+    }
+
+    /// Runs `body` on the cooperative pool and blocks this (main) thread until it ends:
+    /// the commands of `oxpecker` are synchronous.
+    static func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let outcome = Outcome<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { outcome.result = .success(try await body()) } catch { outcome.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        guard let result = outcome.result else { throw OutputError(description: "the sync ended without a result") }
+        return try result.get()
+    }
+}
+
+/// The result of a task, handed to the thread that waits for it.
+private final class Outcome<T: Sendable>: @unchecked Sendable {
+    // Written once by the task before it signals the semaphore, read by the
+    // waiting thread only after the semaphore: the semaphore orders the two.
+    var result: Result<T, any Error>?
+}
+
+/// Progress lines on standard error: at most four a second, and only what changed.
+private final class ProgressReporter: Sendable {
+    private let enabled: Bool
+    private let state = LockedState()
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func report(_ progress: SyncProgress) {
+        guard enabled else { return }
+        let line: String
+        switch progress.phase {
+        case .hello: return
+        case .bootstrap: line = "sync: bootstrap, \(progress.bootstrapped) customers"
+        case .push: line = "sync: pushed \(progress.pushed) of \(progress.toPush) changes"
+        case .pull: line = "sync: pulled \(progress.pulled) changes"
+        }
+        guard state.shouldPrint(phase: progress.phase) else { return }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    func finish() {}
+
+    /// When the last line was printed, behind a lock: the sync reports from its own task.
+    private final class LockedState: @unchecked Sendable {
+        // Every access holds `lock`.
+        private let lock = NSLock()
+        private var lastPhase: SyncProgress.Phase?
+        private var lastPrint = ContinuousClock.now
+
+        func shouldPrint(phase: SyncProgress.Phase) -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            let now = ContinuousClock.now
+            guard phase != lastPhase || now - lastPrint >= .milliseconds(250) else { return false }
+            lastPhase = phase
+            lastPrint = now
+            return true
+        }
+    }
+}

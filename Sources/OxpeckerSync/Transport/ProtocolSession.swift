@@ -67,7 +67,7 @@ struct ProtocolSession: Sendable {
             let elapsed = clock.now - start
             let delay = retry.delay(afterAttempt: attempt, retryAfter: failure.retryAfter, random: Double.random(in: 0...1))
             guard attempt < retry.maximumAttempts, elapsed + delay <= retry.maximumElapsed else {
-                logger.error(
+                logger.notice(
                     "giving up", metadata: ["endpoint": "\(endpoint.rawValue)", "attempts": "\(attempt)", "last": "\(failure.text)"])
                 throw SyncError.unreachable(
                     UnreachableServer(

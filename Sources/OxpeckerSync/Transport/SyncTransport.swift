@@ -51,10 +51,10 @@ public struct HTTPSyncTransport: SyncTransport {
 
     /// A transport to `server` (`http://host:port` or `https://…`, an optional path prefix).
     ///
-    /// - Parameter client: the HTTP client to use; the process-wide shared one by default (it needs no shutdown).
+    /// - Parameter client: the HTTP client to use; by default ``sharedClient``, which needs no shutdown.
     /// - Throws: ``SyncError/invalidServer(_:reason:)`` if `server` is not an http(s) URL with a host.
     public init(
-        server: String, client: HTTPClient = .shared, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 256 << 20
+        server: String, client: HTTPClient = HTTPSyncTransport.sharedClient, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 256 << 20
     ) throws(SyncError) {
         var base = server
         while base.hasSuffix("/") { base.removeLast() }
@@ -73,7 +73,30 @@ public struct HTTPSyncTransport: SyncTransport {
         self.maximumResponseBytes = maximumResponseBytes
     }
 
+    /// A process-wide client for sync requests, never shut down (like `HTTPClient.shared`),
+    /// set up for the sync client's own retries: a connection that cannot be made
+    /// fails the attempt at once instead of being retried inside AsyncHTTPClient
+    /// until the request's deadline, so ``RetryPolicy`` alone decides when to try
+    /// again and when to give up. Redirects are not followed: a push is never resent elsewhere.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     public func post(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
+        do {
+            return try await send(path: path, body: body, headers: headers)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw TransportFailure(error)
+        }
+    }
+
+    private func send(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
         var request = HTTPClientRequest(url: server + path)
         request.method = .POST
         for header in headers { request.headers.add(name: header.name, value: header.value) }
@@ -85,5 +108,34 @@ public struct HTTPSyncTransport: SyncTransport {
         var names: [String: String] = [:]
         for (name, value) in response.headers { names[name.lowercased()] = value }
         return TransportResponse(status: Int(response.status.code), headers: names, body: Array(buffer: bytes))
+    }
+}
+
+/// A request that got no answer, described for people (`connection refused`,
+/// `the server closed the connection`, `timed out`), with the underlying error.
+public struct TransportFailure: Error, CustomStringConvertible {
+    /// What happened, in a few words.
+    public let description: String
+    /// The error AsyncHTTPClient or NIO threw.
+    public let underlying: any Error
+
+    init(_ error: any Error) {
+        underlying = error
+        description = Self.describe(error)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError {
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .remoteConnectionClosed: return "the server closed the connection"
+            case .connectTimeout: return "connecting timed out"
+            case .readTimeout, .writeTimeout, .deadlineExceeded: return "timed out"
+            default: return "\(error)"
+            }
+        }
+        return "\(error)"
     }
 }

@@ -55,8 +55,8 @@ struct SyncCommand: ParsableCommand {
             Console.error("warning: this store last synced with \(remembered); now syncing with \(server)")
         }
 
-        var logger = Logger(label: "oxpecker.sync") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = verbose ? .info : .warning
+        var logger = Logger(label: "oxpecker.sync") { _ in StandardErrorLogHandler() }
+        logger.logLevel = verbose ? .debug : .warning
         let configuration = SyncConfiguration(
             server: server, token: token, client: "oxpecker-cli/\(Oxpecker.configuration.version)",
             retry: RetryPolicy(maximumAttempts: maxAttempts, maximumElapsed: .seconds(retryFor)))
@@ -173,5 +173,25 @@ private final class ProgressReporter: Sendable {
             lastPrint = now
             return true
         }
+    }
+}
+
+/// Log lines for people on standard error: `warning: retrying (attempt=1, endpoint=/v1/push, …)`.
+private struct StandardErrorLogHandler: LogHandler {
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var all = metadata
+        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        all.removeValue(forKey: "replica")
+        let details = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        let line = "\(event.level): \(event.message)" + (details.isEmpty ? "" : " (\(details))") + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }

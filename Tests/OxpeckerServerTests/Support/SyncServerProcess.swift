@@ -1,0 +1,133 @@
+import Foundation
+import OxpeckerProtocol
+import OxpeckerSync
+import Testing
+
+/// The real `oxpecker-server` binary on a loopback port and a data folder of
+/// its own. The first start asks for port 0 (the system picks a free one; the
+/// server prints it); a restart takes the same port again, so clients keep
+/// their URL. Killed when released, and its folder removed with it.
+final class SyncServerProcess: @unchecked Sendable {
+    // One test owns it and drives it from one task at a time.
+    let folder: ScratchFolder
+    private(set) var port: Int = 0
+    private var child: ChildProcess?
+
+    /// The data directory (kept across restarts).
+    var dataDirectory: String { folder.path("data") }
+    /// The server's base URL.
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts a server on a new data folder and a free port.
+    static func start() async throws -> SyncServerProcess {
+        let server = try SyncServerProcess(folder: ScratchFolder())
+        try await server.launch(port: 0)
+        return server
+    }
+
+    private init(folder: ScratchFolder) {
+        self.folder = folder
+    }
+
+    deinit {
+        child?.kill(SIGKILL)
+    }
+
+    /// Makes a device token with `oxpecker-server token create` (the server may be running).
+    func createToken(name: String) async throws -> String {
+        let result = try await ChildProcess(
+            BuiltProducts.server, ["token", "create", "--name", name, "--data-dir", dataDirectory], in: folder.url
+        ).wait(timeout: .seconds(60))
+        #expect(result.succeeded, "token create failed: \(result.stderr)")
+        let token = result.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        try #require(!token.isEmpty, "token create printed no token")
+        return token
+    }
+
+    /// The merged state as `oxpecker-server export` prints it.
+    func exportState() async throws -> Data {
+        let result = try await ChildProcess(BuiltProducts.server, ["export", "--data-dir", dataDirectory], in: folder.url)
+            .wait(timeout: .seconds(60))
+        #expect(result.succeeded, "server export failed: \(result.stderr)")
+        return result.stdoutData
+    }
+
+    /// Kills the server with SIGKILL: no shutdown, no flush, like a power cut of the process.
+    func killNow() {
+        child?.kill(SIGKILL)
+        child = nil
+    }
+
+    /// Stops the server with SIGTERM (graceful shutdown), SIGKILL after 10 s.
+    func stop() async throws {
+        guard let child else { return }
+        _ = Foundation.kill(child.pid, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while child.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        child.kill(SIGKILL)
+        self.child = nil
+    }
+
+    /// Starts the server again on the same port and data folder (retrying while
+    /// the port is still held by the previous process).
+    func restart() async throws {
+        child?.kill(SIGKILL)
+        child = nil
+        try await launch(port: port)
+    }
+
+    /// Whether the server process is running.
+    var isRunning: Bool { child?.isRunning ?? false }
+
+    private func launch(port requested: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var lastError = ""
+        while ContinuousClock.now < deadline {
+            let child = try ChildProcess(
+                BuiltProducts.server,
+                ["serve", "--host", "127.0.0.1", "--port", String(requested), "--data-dir", dataDirectory, "--log-level", "warning"],
+                in: folder.url)
+            let ready = try await child.waitForOutput(timeout: .seconds(30)) { stdout, _ in Self.port(in: stdout) != nil }
+            if ready, let port = Self.port(in: child.stdoutSoFar) {
+                self.port = port
+                self.child = child
+                return
+            }
+            lastError = child.stderrSoFar
+            child.kill(SIGKILL)
+            try await Task.sleep(for: .milliseconds(200))  // the port may still be held: try again
+        }
+        Issue.record("oxpecker-server did not start on port \(requested): \(lastError)")
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    /// The port in `oxpecker-server listening on http://127.0.0.1:PORT (…)`.
+    private static func port(in stdout: String) -> Int? {
+        guard let range = stdout.range(of: "listening on http://127.0.0.1:") else { return nil }
+        let digits = stdout[range.upperBound...].prefix { $0.isNumber }
+        return Int(digits)
+    }
+
+    /// Every change in the server's log, read by pulling from its very start
+    /// with `token` (over the sync client's own HTTP transport).
+    func loggedChanges(token: String) async throws -> [ChangeItem] {
+        let transport = try HTTPSyncTransport(server: url)
+        var limits = WireLimits.standard
+        limits.maximumBodyBytes = 256 << 20
+        let codec = WireCodec(limits: limits)
+        var cursor: SyncCursor?
+        var items: [ChangeItem] = []
+        while true {
+            let response = try await transport.post(
+                path: "/v1/pull", body: WireCodec().encode(PullRequest(after: cursor, limit: 1000)),
+                headers: [
+                    ("Oxpecker-Protocol", "1"), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                ])
+            try #require(response.status == 200, "pull: HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+            let page = try codec.decode(PullResponse.self, from: response.body)
+            items += page.items
+            cursor = page.nextCursor
+            if !page.hasMore { return items }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import OxpeckerProtocol
+import OxpeckerServer
+import OxpeckerStore
+@testable import OxpeckerSync
+import Testing
+
+/// The sync client as a library, against the real server running live in this
+/// process (a real socket, real SQLite files), with faults injected between
+/// them by ``FaultyTransport``.
+@Suite("End to end: SyncClient against a live server, with faults", .serialized)
+struct EndToEndSyncClientTests {
+    /// Retries at once, so tests do not wait.
+    static let quickRetry = RetryPolicy(
+        maximumAttempts: 5, maximumElapsed: .seconds(30), initialDelay: .milliseconds(1), maximumDelay: .milliseconds(5))
+
+    @Test("lost answers, dropped requests, 503 and 429: retried; the server logs each change once; duplicates are acknowledged")
+    func retriesNeverDuplicate() async throws {
+        try await LiveServer.run { server in
+            let store = try server.newStore("a")
+            try await addCustomers(120, to: store)
+            let outbox = try await store.read { try $0.outboxCount() }
+            let transport = FaultyTransport(try HTTPSyncTransport(server: server.url)) { path, index in
+                guard path == "/v1/push" else { return index == 0 ? .answer(status: 503, code: "unavailable", retryAfter: nil) : nil }
+                switch index {
+                case 0: return .loseAnswer  // the server stores the batch; the client never hears of it
+                case 2: return .dropRequest
+                case 3: return .answer(status: 429, code: "rate_limited", retryAfter: "0")
+                case 5: return .answer(status: 500, code: "internal_error", retryAfter: nil)
+                default: return nil
+                }
+            }
+            var configuration = SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry)
+            configuration.pushBatchSize = 100
+            let client = SyncClient(store: store, configuration: configuration, transport: transport)
+            let summary = try await client.sync()
+
+            #expect(summary.pushed == outbox)
+            #expect(summary.duplicates == 100, "the batch whose answer was lost comes back as duplicates")
+            #expect(summary.pending == 0)
+            #expect(try await store.read { try $0.outboxCount() } == 0)
+            let logged = try await server.loggedNumbers(of: store.replica)
+            #expect(logged == Array(1...Int64(outbox)), "each change logged exactly once, in order")
+            let pushes = transport.sent.filter { $0.path == "/v1/push" }
+            #expect(pushes[0].body == pushes[1].body, "a retry resends the same changes")
+        }
+    }
+
+    @Test("a push is split to fit the server's max_changes_per_push and max_body_bytes")
+    func batchesFitTheServersLimits() async throws {
+        var limits = WireLimits.standard
+        limits.maximumChangesPerPush = 7
+        limits.maximumBodyBytes = 4096
+        try await LiveServer.run(limits: limits) { server in
+            let store = try server.newStore("a")
+            try await addCustomers(40, to: store, noteCharacters: 900)
+            let outbox = try await store.read { try $0.outboxCount() }
+            let transport = FaultyTransport(try HTTPSyncTransport(server: server.url)) { _, _ in nil }
+            let client = SyncClient(
+                store: store, configuration: SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry),
+                transport: transport)
+            let summary = try await client.sync()
+            #expect(summary.pushed == outbox)
+            let pushes = transport.sent.filter { $0.path == "/v1/push" }
+            for push in pushes {
+                #expect(push.body.count <= 4096)
+                #expect(try WireCodec().decode(PushRequest.self, from: push.body).items.count <= 7)
+            }
+            #expect(pushes.contains { $0.body.count > 3000 }, "batches are filled up to the byte limit")
+            #expect(try await server.loggedNumbers(of: store.replica) == Array(1...Int64(outbox)))
+        }
+    }
+
+    @Test("a refused request: a typed error with the code, the message and the request id, not retried")
+    func refusalIsTyped() async throws {
+        try await LiveServer.run { server in
+            let store = try server.newStore("a")
+            try await addCustomers(1, to: store)
+            let transport = FaultyTransport(try HTTPSyncTransport(server: server.url)) { _, _ in nil }
+            let client = SyncClient(
+                store: store, configuration: SyncConfiguration(server: server.url, token: "oxp_wrong", retry: Self.quickRetry),
+                transport: transport)
+            do {
+                try await client.sync()
+                Issue.record("a bad token must fail the sync")
+            } catch SyncError.refused(let refusal) {
+                #expect(refusal.status == 401 && refusal.code == .unauthorized && refusal.endpoint == "/v1/hello")
+                #expect(!refusal.message.isEmpty && refusal.requestID?.isEmpty == false)
+            }
+            #expect(transport.sent.count == 1, "a 401 is not retried")
+        }
+    }
+
+    @Test("a server that keeps failing: bounded retries, then SyncError.unreachable with the last failure")
+    func unreachableIsBounded() async throws {
+        try await LiveServer.run { server in
+            let store = try server.newStore("a")
+            let transport = FaultyTransport(try HTTPSyncTransport(server: server.url)) { _, _ in
+                .answer(status: 503, code: "unavailable", retryAfter: nil)
+            }
+            let client = SyncClient(
+                store: store, configuration: SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry),
+                transport: transport)
+            await #expect {
+                try await client.sync()
+            } throws: { error in
+                guard case SyncError.unreachable(let failure) = error else { return false }
+                return failure.attempts == 5 && failure.lastStatus == 503 && failure.lastCode == .unavailable
+            }
+            #expect(transport.sent.count == 5)
+        }
+    }
+
+    @Test("an interrupted bootstrap resumes from the stored page; pages and pulls apply exactly the server's state")
+    func bootstrapResumes() async throws {
+        try await LiveServer.run { server in
+            let writer = try server.newStore("writer")
+            try await addCustomers(9, to: writer)
+            try await SyncClient(
+                store: writer, configuration: SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry),
+                transport: try HTTPSyncTransport(server: server.url)
+            ).sync()
+
+            let fresh = try server.newStore("fresh")
+            var configuration = SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry)
+            configuration.bootstrapPageSize = 2
+            let failing = FaultyTransport(try HTTPSyncTransport(server: server.url)) { path, index in
+                path == "/v1/bootstrap" && index >= 2 ? .refuse(status: 403, code: "forbidden") : nil
+            }
+            await #expect(throws: SyncError.self) { try await SyncClient(store: fresh, configuration: configuration, transport: failing).sync() }
+            let checkpoint = try await fresh.read { try $0.syncCheckpoint() }
+            #expect(!checkpoint.bootstrapped && checkpoint.bootstrapPage != nil)
+            #expect(try await fresh.read { try $0.customers(matching: CustomerFilter(limit: 100)).count } == 4)
+
+            let resuming = FaultyTransport(try HTTPSyncTransport(server: server.url)) { _, _ in nil }
+            let summary = try await SyncClient(store: fresh, configuration: configuration, transport: resuming).sync()
+            #expect(summary.bootstrappedCustomers == 5, "only the pages not stored yet")
+            let firstPage = try WireCodec().decode(BootstrapRequest.self, from: try #require(resuming.sent.first { $0.path == "/v1/bootstrap" }).body)
+            #expect(firstPage.page?.rawValue == checkpoint.bootstrapPage)
+            #expect(try await fresh.read { try $0.syncCheckpoint() }.bootstrapped)
+            #expect(try await export(fresh) == server.storage.exportState())
+
+            // A later change on the writer arrives by pull.
+            try await writer.write { try $0.set(ProfileField.preferredName, to: "Later", of: "c-0003") }
+            try await SyncClient(store: writer, configuration: configuration, transport: try HTTPSyncTransport(server: server.url)).sync()
+            let pulled = try await SyncClient(store: fresh, configuration: configuration, transport: try HTTPSyncTransport(server: server.url)).sync()
+            #expect(pulled.pulled == 1 && pulled.applied == 1)
+            #expect(try await export(fresh) == export(writer))
+        }
+    }
+
+    @Test("changes refused for now (clock_skew) stay in the outbox and are reported, not put aside")
+    func transientRejectionsStay() async throws {
+        try await LiveServer.run { server in
+            let ahead = WallClock { WallClock.system.now() + 3 * 3_600_000 }
+            let skewed = try CustomerStore.create(at: server.folder.path("skewed.oxpecker"), options: StoreOptions(clock: ahead))
+            try await addCustomers(2, to: skewed)
+            let outbox = try await skewed.read { try $0.outboxCount() }
+            let client = SyncClient(
+                store: skewed, configuration: SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry),
+                transport: try HTTPSyncTransport(server: server.url))
+            let summary = try await client.sync()
+            #expect(summary.pushed == 0)
+            #expect(summary.rejections.count == outbox)
+            #expect(summary.rejections.allSatisfy { $0.reason == .clockSkew && !$0.permanent })
+            #expect(summary.pending == outbox)
+            #expect(try await skewed.read { try $0.outboxCount() } == outbox)
+            #expect(try await skewed.read { try $0.pushRejections() }.isEmpty)
+        }
+    }
+
+    @Test("retry delays grow exponentially with jitter, stay within the cap, and honour Retry-After")
+    func retryDelays() {
+        let policy = RetryPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(10), multiplier: 2)
+        #expect(policy.delay(afterAttempt: 1, random: 0) == .milliseconds(100))
+        #expect(policy.delay(afterAttempt: 1, random: 1) == .milliseconds(200))
+        #expect(policy.delay(afterAttempt: 3, random: 1) == .milliseconds(800))
+        #expect(policy.delay(afterAttempt: 30, random: 1) == .seconds(10))
+        #expect(policy.delay(afterAttempt: 30, random: 0) == .seconds(5))
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(3), random: 0.5) == .seconds(3))
+    }
+
+    @Test("push results: accepted and duplicate acknowledge; out_of_scope and invalid_change are put aside; the rest stays")
+    func pushVerdicts() throws {
+        let replica: ReplicaID = "r-test"
+        let changes = try (1...7).map { number in
+            Change(
+                replica: replica, number: Int64(number), hlc: try HybridTimestamp(wallMillis: 1_764_000_000_000 + Int64(number), counter: 0, replica: replica),
+                customer: "c-1", entity: .profile, field: "stage", record: nil, kind: .register, value: "active")
+        }
+        let response = PushResponse(
+            results: [
+                PushResult(number: 1, outcome: .accepted), PushResult(number: 2, outcome: .duplicate),
+                PushResult(number: 3, outcome: .rejected, reason: .outOfScope, message: "no"),
+                PushResult(number: 4, outcome: .rejected, reason: .invalidChange, message: "no"),
+                PushResult(number: 5, outcome: .rejected, reason: .clockSkew, message: "later"),
+                PushResult(number: 6, outcome: .rejected, reason: .unsupportedKind, message: "later"),
+                PushResult(number: 7, outcome: PushOutcome(unchecked: "deferred")),
+                PushResult(number: 99, outcome: .accepted),
+            ], acknowledgedThrough: 2)
+        let verdict = PushVerdict(batch: changes, response: response)
+        #expect(verdict.acknowledged == [1, 2] && verdict.duplicates == 1)
+        #expect(verdict.rejections.filter(\.permanent).map(\.number) == [3, 4])
+        #expect(verdict.rejections.filter { !$0.permanent }.map(\.number) == [5, 6, 7])
+        #expect(verdict.unexpectedNumbers == [99])
+    }
+}
+
+/// The real server, live on a loopback port in this process, with one device token.
+struct LiveServer: Sendable {
+    let url: String
+    let token: String
+    let storage: SQLiteServerStorage
+    let folder: ScratchFolder
+
+    /// Runs `body` with a server on a new data folder; stops it and removes the folder afterwards.
+    static func run(limits: WireLimits = .standard, _ body: @escaping @Sendable (LiveServer) async throws -> Void) async throws {
+        let folder = try ScratchFolder()
+        let storage = try SQLiteServerStorage(dataDirectory: folder.path("data"))
+        let token = try await storage.createToken(
+            name: "device", scopes: [], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
+        var logger = Logger(label: "oxpecker-server-test")
+        logger.logLevel = .warning
+        let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path("data"), limits: limits)
+        let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await body(LiveServer(url: "http://127.0.0.1:\(port)", token: token.secret, storage: storage, folder: folder))
+        }
+    }
+
+    /// A new store in the server's scratch folder.
+    func newStore(_ name: String) throws -> CustomerStore {
+        try CustomerStore.create(at: folder.path("\(name).oxpecker"))
+    }
+
+    /// The numbers of `replica`'s changes in the server's log, in log order.
+    func loggedNumbers(of replica: ReplicaID) async throws -> [Int64] {
+        let transport = try HTTPSyncTransport(server: url)
+        var cursor: SyncCursor?
+        var numbers: [Int64] = []
+        while true {
+            let response = try await transport.post(
+                path: "/v1/pull", body: WireCodec().encode(PullRequest(after: cursor, limit: 1000)),
+                headers: [("Oxpecker-Protocol", "1"), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")])
+            let page = try WireCodec().decode(PullResponse.self, from: response.body)
+            numbers += page.items.filter { $0.replica == replica }.map(\.number)
+            cursor = page.nextCursor
+            if !page.hasMore { return numbers }
+        }
+    }
+}
+
+/// Adds `count` customers (`c-0000` …) with a name, a stage, an interest and a note each.
+func addCustomers(_ count: Int, to store: CustomerStore, noteCharacters: Int = 20) async throws {
+    try await store.write { writer in
+        for index in 0..<count {
+            let id = CustomerID(unchecked: String(format: "c-%04d", index))
+            try writer.createCustomer(id)
+            try writer.set(ProfileField.legalName, to: "Customer \(index)", of: id)
+            try writer.add("sailing", to: .interests, of: id)
+            _ = try writer.set(try #require(FieldCatalog.descriptor(named: "stage")), to: "active", of: id)
+            _ = try writer.addNote(NewNote(text: String(repeating: "n", count: noteCharacters), author: "a-417", channel: .branch), to: id)
+        }
+    }
+}
+
+/// The store's `export --json` text.
+func export(_ store: CustomerStore) async throws -> String {
+    try await store.read { reader in
+        var text = ""
+        try reader.exportJSON { text += $0 }
+        return text
+    }
+}

@@ -63,7 +63,6 @@ struct SyncCommand: ParsableCommand {
         let client = try SyncClient(store: store, configuration: configuration, logger: logger)
         let reporter = ProgressReporter(enabled: !quiet)
         let summary = try Self.waitFor { try await client.sync(progress: reporter.report) }
-        reporter.finish()
         Console.out(json ? Self.jsonForm(of: summary).canonicalText : Self.text(of: summary, server: server))
     }
 
@@ -135,7 +134,8 @@ private final class Outcome<T: Sendable>: @unchecked Sendable {
     var result: Result<T, any Error>?
 }
 
-/// Progress lines on standard error: at most four a second, and only what changed.
+/// Progress lines on standard error, for long syncs only: once the sync has run
+/// for a second or moved a thousand changes or customers, at most four lines a second.
 private final class ProgressReporter: Sendable {
     private let enabled: Bool
     private let state = LockedState()
@@ -145,30 +145,31 @@ private final class ProgressReporter: Sendable {
     func report(_ progress: SyncProgress) {
         guard enabled else { return }
         let line: String
+        let count: Int
         switch progress.phase {
         case .hello: return
-        case .bootstrap: line = "sync: bootstrap, \(progress.bootstrapped) customers"
-        case .push: line = "sync: pushed \(progress.pushed) of \(progress.toPush) changes"
-        case .pull: line = "sync: pulled \(progress.pulled) changes"
+        case .bootstrap: (line, count) = ("sync: bootstrap, \(progress.bootstrapped) customers", progress.bootstrapped)
+        case .push: (line, count) = ("sync: pushed \(progress.pushed) of \(progress.toPush) changes", progress.pushed)
+        case .pull: (line, count) = ("sync: pulled \(progress.pulled) changes", progress.pulled)
         }
-        guard state.shouldPrint(phase: progress.phase) else { return }
+        guard count > 0, state.shouldPrint(phase: progress.phase, count: count) else { return }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    func finish() {}
-
-    /// When the last line was printed, behind a lock: the sync reports from its own task.
+    /// When the sync started and the last line was printed, behind a lock: the sync reports from its own task.
     private final class LockedState: @unchecked Sendable {
         // Every access holds `lock`.
         private let lock = NSLock()
+        private let start = ContinuousClock.now
         private var lastPhase: SyncProgress.Phase?
-        private var lastPrint = ContinuousClock.now
+        private var lastPrint: ContinuousClock.Instant?
 
-        func shouldPrint(phase: SyncProgress.Phase) -> Bool {
+        func shouldPrint(phase: SyncProgress.Phase, count: Int) -> Bool {
             lock.lock()
             defer { lock.unlock() }
             let now = ContinuousClock.now
-            guard phase != lastPhase || now - lastPrint >= .milliseconds(250) else { return false }
+            guard now - start >= .seconds(1) || count >= 1000 else { return false }
+            if let lastPrint, phase == lastPhase, now - lastPrint < .milliseconds(250) { return false }
             lastPhase = phase
             lastPrint = now
             return true

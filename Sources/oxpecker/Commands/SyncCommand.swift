@@ -74,13 +74,15 @@ struct SyncCommand: ParsableCommand {
             "synced with \(server): \(pushed), pulled \(summary.pulled), purged \(summary.purged), "
                 + "conflicts \(summary.conflicts), rejections \(summary.rejections.count) in \(seconds(summary.duration)) s"
         ]
-        if summary.bootstrappedCustomers > 0 { lines.append("bootstrap: \(summary.bootstrappedCustomers) customers") }
+        if summary.bootstrappedCustomers > 0 {
+            lines.append("bootstrap: \(summary.bootstrappedCustomers) customer\(summary.bootstrappedCustomers == 1 ? "" : "s")")
+        }
         for rejection in summary.rejections {
             let fate = rejection.permanent ? "kept aside for a person" : "kept in the outbox for the next sync"
             lines.append(
                 "rejected: change \(rejection.number) (\(rejection.customer)): \(rejection.reason.rawValue): \(rejection.message) (\(fate))")
         }
-        if summary.pending > 0 { lines.append("outbox: \(summary.pending) changes still waiting") }
+        if summary.pending > 0 { lines.append("outbox: \(summary.pending) change\(summary.pending == 1 ? "" : "s") still waiting") }
         if summary.parked > 0 { lines.append("parked: \(summary.parked) changes of a newer version, applied after an upgrade") }
         if summary.unapplied > 0 { lines.append("unapplied: \(summary.unapplied) received changes were invalid for this store") }
         if summary.conflicts > 0 { lines.append("conflicts: \(summary.conflicts) to resolve; see `oxpecker conflicts`") }

@@ -62,11 +62,29 @@ public struct HybridTimestamp: Hashable, Comparable, Sendable, Codable, CustomSt
 
     /// The fixed-width string form, whose byte order is the time order.
     public var description: String {
-        var text = String(wallMillis)
-        text = String(repeating: "0", count: 15 - text.utf8.count) + text
-        var counterText = String(counter)
-        counterText = String(repeating: "0", count: 6 - counterText.utf8.count) + counterText
-        return text + "-" + counterText + "-" + replica.rawValue
+        // Written byte by byte into one string: this is on every write's path.
+        guard (0...Self.maximumWallMillis).contains(wallMillis), counter <= Self.maximumCounter else {
+            return "\(wallMillis)-\(counter)-\(replica.rawValue)"  // unreachable: the initializers keep both in range
+        }
+        var replicaText = replica.rawValue
+        return replicaText.withUTF8 { replicaBytes in
+            String(unsafeUninitializedCapacity: 23 + replicaBytes.count) { buffer in
+                var wall = wallMillis
+                for index in stride(from: 14, through: 0, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: wall % 10)
+                    wall /= 10
+                }
+                buffer[15] = UInt8(ascii: "-")
+                var count = counter
+                for index in stride(from: 21, through: 16, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: count % 10)
+                    count /= 10
+                }
+                buffer[22] = UInt8(ascii: "-")
+                for (offset, byte) in replicaBytes.enumerated() { buffer[23 + offset] = byte }
+                return 23 + replicaBytes.count
+            }
+        }
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool {

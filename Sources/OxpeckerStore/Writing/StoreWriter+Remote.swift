@@ -182,9 +182,7 @@ extension StoreWriter {
         default:
             return .rejected("field '\(name)' has merge kind \(field.kind.rawValue)")
         }
-        if SearchIndex.nameFields.contains(name) {
-            try SearchIndex.reindexName(of: change.customer, in: db)
-        }
+        if SearchIndex.nameFields.contains(name) { nameChanged(of: change.customer) }
         return .applied
     }
 

@@ -23,6 +23,18 @@ public final class StoreWriter {
     private let wallClock: WallClock
     private let firstNumber: Int64
     private var clockMoved = false
+    /// Customers this transaction has seen in the `customer` table, so that
+    /// repeated writes about one customer check it once. ``purge(_:)`` forgets
+    /// the customer it deletes.
+    var knownCustomers: Set<String> = []
+    /// Customers whose names changed in this transaction, in the order they first
+    /// changed: their search document is rebuilt once, in ``finish()``, however
+    /// many times their names changed (nothing reads the index inside a write).
+    private var staleNames: [CustomerID] = []
+    private var staleNameSet: Set<String> = []
+    /// The statements of the write path, prepared once per transaction (the
+    /// database's statement cache would hash their SQL on every call).
+    private var hotStatements: [HotStatement: Statement] = [:]
 
     init(db: Database, wallClock: WallClock) throws {
         self.db = db
@@ -39,9 +51,30 @@ public final class StoreWriter {
 
     /// Saves the clock and the next change number; called once, before commit.
     func finish() throws {
+        try reindexStaleNames()
         guard nextNumber != firstNumber || clockMoved else { return }
         try db.cachedStatement(sql: "UPDATE store_info SET last_hlc = ?, next_number = ?")
             .execute(arguments: [clock.last?.description, nextNumber])
+    }
+
+    /// Marks the customer's names as changed; the search index follows in ``finish()``.
+    func nameChanged(of customer: CustomerID) {
+        if staleNameSet.insert(customer.rawValue).inserted { staleNames.append(customer) }
+    }
+
+    private func reindexStaleNames() throws {
+        // From the state as it is at the end: a customer purged since is simply not indexed.
+        for customer in staleNames { try SearchIndex.reindexName(of: customer, in: db) }
+        staleNames.removeAll()
+        staleNameSet.removeAll()
+    }
+
+    /// A hot-path statement, prepared on first use in this transaction.
+    func statement(_ key: HotStatement) throws -> Statement {
+        if let statement = hotStatements[key] { return statement }
+        let statement = try db.cachedStatement(sql: key.sql)
+        hotStatements[key] = statement
+        return statement
     }
 
     /// The number of changes this writer has appended to the outbox so far.
@@ -53,18 +86,31 @@ public final class StoreWriter {
         customer: CustomerID, entity: Entity, field: String?, record: RecordID?, kind: MergeKind,
         value: JSONValue, observed: [HybridTimestamp] = []
     ) throws -> HybridTimestamp {
+        try appendChange(
+            customer: customer, entity: entity, field: field, record: record, kind: kind, valueText: value.canonicalText,
+            observed: observed
+        ).stamp
+    }
+
+    /// ``appendChange(customer:entity:field:record:kind:value:observed:)`` for a value
+    /// whose canonical text the caller has already; returns the stamp with its text,
+    /// so that neither is built twice.
+    func appendChange(
+        customer: CustomerID, entity: Entity, field: String?, record: RecordID?, kind: MergeKind,
+        valueText: String, observed: [HybridTimestamp]
+    ) throws -> (stamp: HybridTimestamp, text: String) {
         let stamp = clock.next(wallMillis: wallClock.now())
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO outbox (number, hlc, customer_id, entity, field, record, kind, value, observed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            nextNumber, stamp.description, customer.rawValue, entity.rawValue, field, record?.rawValue, kind.rawValue,
-            value.canonicalText, observed.isEmpty ? nil : JSONValue.array(observed.map { .string($0.description) }).canonicalText,
-        ])
+        let stampText = stamp.description
+        let observedText: DatabaseValue =
+            observed.isEmpty ? .null : JSONValue.array(observed.map { .string($0.description) }).canonicalText.databaseValue
+        try statement(.appendChange).execute(
+            arguments: StatementArguments([
+                nextNumber.databaseValue, stampText.databaseValue, customer.rawValue.databaseValue, entity.rawValue.databaseValue,
+                field?.databaseValue ?? .null, record?.rawValue.databaseValue ?? .null, kind.rawValue.databaseValue,
+                valueText.databaseValue, observedText,
+            ]))
         nextNumber += 1
-        return stamp
+        return (stamp, stampText)
     }
 
     /// Moves the clock past a timestamp received from another replica, so that
@@ -79,10 +125,12 @@ public final class StoreWriter {
     func now() -> Instant { Instant(millisecondsSince1970: wallClock.now()) }
 
     func requireCustomer(_ id: CustomerID) throws {
-        let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
+        if knownCustomers.contains(id.rawValue) { return }
+        let exists = try Bool.fetchOne(try statement(.customerExists), arguments: StatementArguments(CollectionOfOne(id.rawValue))) ?? false
         guard exists else {
             throw try isErased(id) ? StoreError.customerErased(id) : StoreError.unknownCustomer(id)
         }
+        knownCustomers.insert(id.rawValue)
     }
 
     func isErased(_ id: CustomerID) throws -> Bool {
@@ -102,6 +150,7 @@ public final class StoreWriter {
             value: createdAt.json)
         try db.cachedStatement(sql: "INSERT INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
             .execute(arguments: [id.rawValue, stamp.description, replica.rawValue])
+        knownCustomers.insert(id.rawValue)
         try storeField(ProfileField.createdAt.name, value: createdAt.json, stamp: stamp, of: id)
     }
 
@@ -118,18 +167,9 @@ public final class StoreWriter {
             throw StoreError.invalidValue(field: field.name, reason: "is a set: add or remove elements instead")
         }
         try field.type.validate(value, field: field.name)
-        // The customer check and the current value in one lookup: no row means no such
-        // customer (as `requireCustomer`); NULLs mean the field has no value yet (`value` is NOT NULL).
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT f.value, f.hlc FROM customer c
-                    LEFT JOIN field_value f ON f.customer_id = c.id AND f.field = ?
-                    WHERE c.id = ?
-                    """),
-            arguments: [field.name, customer.rawValue])
-        else { throw try isErased(customer) ? StoreError.customerErased(customer) : StoreError.unknownCustomer(customer) }
-        let current: Row? = row.hasNull(atIndex: 0) ? nil : row
+        try requireCustomer(customer)
+        let current = try String.fetchOne(
+            try statement(.currentValue), arguments: StatementArguments([customer.rawValue, field.name]))
         let text = value.canonicalText
         var observed: [HybridTimestamp] = []
         var inConflict = false
@@ -140,28 +180,26 @@ public final class StoreWriter {
             observed = register.headStamps
             inConflict = register.isConflict
         }
-        if let current, (current[0] as String) == text, !inConflict { return false }
+        if let current, current == text, !inConflict { return false }
         if current == nil, value.isNull { return false }
-        let stamp = try appendChange(
-            customer: customer, entity: .profile, field: field.name, record: nil, kind: field.kind, value: value,
+        let (stamp, stampText) = try appendChange(
+            customer: customer, entity: .profile, field: field.name, record: nil, kind: field.kind, valueText: text,
             observed: observed)
-        try storeField(field.name, value: value, stamp: stamp, of: customer)
+        try storeField(field.name, valueText: text, stampText: stampText, replica: stamp.replica, of: customer)
         if field.kind == .guardedRegister {
             try GuardedWrites.insert(CausalWrite(hlc: stamp, value: value, observed: observed), of: customer, field: field.name, in: db)
         }
-        if SearchIndex.nameFields.contains(field.name) {
-            try SearchIndex.reindexName(of: customer, in: db)
-        }
+        if SearchIndex.nameFields.contains(field.name) { nameChanged(of: customer) }
         return true
     }
 
     func storeField(_ name: String, value: JSONValue, stamp: HybridTimestamp, of customer: CustomerID) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
-                """
-        ).execute(arguments: [customer.rawValue, name, value.canonicalText, stamp.description, stamp.replica.rawValue])
+        try storeField(name, valueText: value.canonicalText, stampText: stamp.description, replica: stamp.replica, of: customer)
+    }
+
+    func storeField(_ name: String, valueText: String, stampText: String, replica: ReplicaID, of customer: CustomerID) throws {
+        try statement(.storeField).execute(
+            arguments: StatementArguments([customer.rawValue, name, valueText, stampText, replica.rawValue]))
     }
 
     // MARK: Sets
@@ -221,5 +259,29 @@ public final class StoreWriter {
             ),
             arguments: [customer.rawValue, field, element]
         ).map { try HybridTimestamp(parsing: $0) }
+    }
+}
+
+/// The statements of the write path that ``StoreWriter`` keeps prepared for its transaction.
+enum HotStatement: Hashable {
+    case appendChange, customerExists, currentValue, storeField
+
+    var sql: String {
+        switch self {
+        case .appendChange:
+            """
+            INSERT INTO outbox (number, hlc, customer_id, entity, field, record, kind, value, observed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        case .customerExists:
+            "SELECT 1 FROM customer WHERE id = ?"
+        case .currentValue:
+            "SELECT value FROM field_value WHERE customer_id = ? AND field = ?"
+        case .storeField:
+            """
+            INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
+            """
+        }
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// The property at the heart of the product, through the real server: 3–5
-/// devices make random edits of every kind offline, sync at random moments
+/// devices (one with its clock hours behind) make random edits of every kind offline, sync at random moments
 /// over a transport that loses answers, drops requests and answers 503 (so
 /// pushes are duplicated, retried, or fail and are retried in a later sync);
 /// after a final full sync every device's export is byte-identical to every
@@ -21,9 +21,10 @@ struct ConvergencePropertyTests {
         try await LiveServer.run { server in
             var random = SplitMix(seed: seed)
             let count = Int.random(in: 3...5, using: &random)
-            // Device clocks up to two minutes off the server's, within the server's tolerated skew.
+            // Device clocks up to two minutes off the server's (within its tolerated skew), and
+            // the last device three hours behind: it still converges, its writes simply count as older.
             let stores = try (0..<count).map { index in
-                let offset = Int64.random(in: -120_000...120_000, using: &random)
+                let offset = index == count - 1 ? -3 * 3_600_000 : Int64.random(in: -120_000...120_000, using: &random)
                 return try CustomerStore.create(
                     at: server.folder.path("device-\(index).oxpecker"),
                     options: StoreOptions(clock: WallClock { WallClock.system.now() + offset }, durability: .normal))

@@ -34,10 +34,13 @@ extension StoreWriter {
             if try isErased(change.customer) { return .unchanged }  // absorbing: nothing comes back
             // Each change in a savepoint: a rejected one leaves no trace, the batch goes on.
             var outcome = ApplyOutcome.unchanged
+            let known = knownCustomers.contains(change.customer.rawValue)
             try db.inSavepoint {
                 do {
-                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
-                        .execute(arguments: [change.customer.rawValue, change.hlc.description, change.replica.rawValue])
+                    if !known {
+                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
+                            .execute(arguments: [change.customer.rawValue, change.hlc.description, change.replica.rawValue])
+                    }
                     outcome = try applyValidated(change)
                 } catch let error as StoreError {
                     outcome = .rejected(error.description)
@@ -47,6 +50,8 @@ extension StoreWriter {
                 if case .rejected = outcome { return .rollback }
                 return .commit
             }
+            // Known only once committed: a rolled-back savepoint took its customer row with it.
+            if case .rejected = outcome {} else { knownCustomers.insert(change.customer.rawValue) }
             return outcome
         }
     }

@@ -13,8 +13,25 @@ struct Fixture {
     let buildSeconds: Double
     let changes: Int64
 
-    static func build(count: Int, directory: String, progress: (String) -> Void) throws -> Fixture {
-        let path = directory + "/fixture.oxpecker"
+    /// Whether the fixture was opened from an earlier invocation (`--fixture`) rather than built.
+    var reused = false
+
+    /// Opens the fixture kept at `path` by an earlier invocation, if there is one.
+    static func reuse(count: Int, path: String) throws -> Fixture? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let store = try CustomerStore.open(at: path, options: StoreOptions(durability: .normal))
+        let customers = (0..<count).map(Workload.customerID)
+        guard try store.readNow({ try $0.exists(customers[count - 1]) && !$0.exists(Workload.customerID(count)) }) else {
+            throw BenchmarkError.check("the fixture at \(path) does not hold exactly \(count) customers")
+        }
+        let changes = Int64(try store.readNow { try $0.outboxCount() })
+        var fixture = Fixture(store: store, path: path, customers: customers, buildSeconds: 0, changes: changes)
+        fixture.reused = true
+        return fixture
+    }
+
+    static func build(count: Int, directory: String, path: String? = nil, progress: (String) -> Void) throws -> Fixture {
+        let path = path ?? directory + "/fixture.oxpecker"
         let store = try CustomerStore.create(at: path, options: StoreOptions(durability: .normal))
         let customers = (0..<count).map(Workload.customerID)
         var rng = SeededGenerator(seed: 7)

@@ -8,14 +8,14 @@ import OxpeckerStore
 struct OxpeckerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oxpecker-bench",
-        abstract: "Measures Oxpecker store writes (against raw SQLite), profile reads and search.",
+        abstract: "Measures Oxpecker store writes (against raw SQLite), profile reads, search and the wire codec.",
         discussion: """
             Run from the repository root, in release mode:
               swift run -c release --package-path Benchmarks oxpecker-bench [--quick] [--markdown PATH]
             """)
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
-        case all, writes, reads
+        case all, writes, reads, codec
     }
 
     enum DurabilityChoice: String, ExpressibleByArgument, CaseIterable {
@@ -28,7 +28,7 @@ struct OxpeckerBench: ParsableCommand {
     @Option(help: "Also write the results as Markdown to this file.")
     var markdown: String?
 
-    @Option(help: "Which figures to measure: all, writes or reads.")
+    @Option(help: "Which figures to measure: all, writes, reads or codec.")
     var only: Part = .all
 
     @Option(help: "Durability of the write comparison: both, full or normal.")
@@ -42,6 +42,9 @@ struct OxpeckerBench: ParsableCommand {
 
     @Option(help: "Field changes in the write comparison, ten per customer (default 100000, 10000 with --quick).")
     var changes: Int?
+
+    @Option(help: "Keep the read fixture at this path, and reuse it when it is there already (for profiling reads).")
+    var fixture: String?
 
     @Option(help: "Where to make the temporary folder (default: the system's temporary folder).")
     var temporaryDirectory: String?
@@ -71,7 +74,7 @@ struct OxpeckerBench: ParsableCommand {
         log("oxpecker-bench (\(machine.build)) in \(directory)")
         machine.lines.forEach { log("  " + $0) }
 
-        if only != .reads {
+        if only == .all || only == .writes {
             let durabilities: [Durability] = switch durability {
             case .both: [.full, .normal]
             case .full: [.full]
@@ -85,17 +88,22 @@ struct OxpeckerBench: ParsableCommand {
             }
         }
 
-        if only != .writes {
+        if only == .all || only == .reads {
             log("building the read fixture: \(fixtureSize) customers with their context")
-            let fixture = try Fixture.build(count: fixtureSize, directory: directory, progress: log)
+            let fixture = try Fixture.reuse(count: fixtureSize, path: self.fixture ?? "")
+                ?? Fixture.build(count: fixtureSize, directory: directory, path: self.fixture, progress: log)
             defer { try? fixture.store.close() }
             let size = (try? FileManager.default.attributesOfItem(atPath: fixture.path)[.size] as? Int) ?? nil
-            report.details.append(
-                "Read fixture: \(fixtureSize) customers, \(fixture.changes) changes written through the store API in "
-                    + "\(formatDuration(fixture.buildSeconds)) (\(format(Double(fixture.changes) / fixture.buildSeconds, digits: 0)) changes/s, "
-                    + "durability .normal, 1000 customers per transaction)"
-                    + (size.map { ", file \(format(Double($0) / 1_048_576, digits: 0)) MiB" } ?? ""))
-            log("  built in \(formatDuration(fixture.buildSeconds))")
+            if fixture.reused {
+                report.details.append("Read fixture: reused from \(fixture.path) (`--fixture`)")
+            } else {
+                report.details.append(
+                    "Read fixture: \(fixtureSize) customers, \(fixture.changes) changes written through the store API in "
+                        + "\(formatDuration(fixture.buildSeconds)) (\(format(Double(fixture.changes) / fixture.buildSeconds, digits: 0)) changes/s, "
+                        + "durability .normal, 1000 customers per transaction)"
+                        + (size.map { ", file \(format(Double($0) / 1_048_576, digits: 0)) MiB" } ?? ""))
+                log("  built in \(formatDuration(fixture.buildSeconds))")
+            }
 
             log("2. profile(of:) of random customers: \(runs) runs × \(lookupsPerRun) lookups")
             let profiles = try ReadBenchmarks.profiles(in: fixture, runs: runs, lookupsPerRun: lookupsPerRun, progress: log)
@@ -106,6 +114,11 @@ struct OxpeckerBench: ParsableCommand {
             for search in searches {
                 report.addSearch(search.query, samples: search.samples, matching: search.hits, customers: fixtureSize)
             }
+        }
+        if only == .all || only == .codec {
+            log("4. codec: encode + decode \(changeCount) changes in push pages of 500, protocol layer and Foundation, \(runs) runs")
+            let codec = try CodecBenchmark(changeCount: changeCount, pageSize: 500)
+            report.addCodec(try codec.run(runs: runs, progress: log))
         }
         report.details.append(
             "Each latency is one call timed alone on ContinuousClock, including `readNow` (a pooled reader and its read transaction); "

@@ -9,7 +9,7 @@
 /// ```
 /// 001732462312123-000042-9f1c…   wall ms (15 digits) - counter (6 digits) - replica
 /// ```
-public struct HybridTimestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct HybridTimestamp: Hashable, Comparable, Sendable, TextCodable {
     /// The largest wall-clock value representable (15 decimal digits: year 33658).
     public static let maximumWallMillis: Int64 = 999_999_999_999_999
     /// The largest counter value; the clock moves its wall value on when it is reached.
@@ -91,19 +91,5 @@ public struct HybridTimestamp: Hashable, Comparable, Sendable, Codable, CustomSt
         if lhs.wallMillis != rhs.wallMillis { return lhs.wallMillis < rhs.wallMillis }
         if lhs.counter != rhs.counter { return lhs.counter < rhs.counter }
         return lhs.replica.rawValue < rhs.replica.rawValue
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(parsing: text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
     }
 }

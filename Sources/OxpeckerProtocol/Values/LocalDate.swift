@@ -1,6 +1,6 @@
 /// A calendar date with no time or zone (a birth date, a follow-up day),
 /// written `YYYY-MM-DD`.
-public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct LocalDate: Hashable, Comparable, Sendable, TextCodable {
     public let year: Int
     public let month: Int
     public let day: Int
@@ -67,21 +67,10 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.daysSince1970 < rhs.daysSince1970 }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// A time of day with no date or zone, written `HH:MM` (quiet hours start and end).
-public struct LocalTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct LocalTime: Hashable, Comparable, Sendable, TextCodable {
     /// Minutes after midnight, 0 to 1439.
     public let minuteOfDay: Int
 
@@ -104,23 +93,12 @@ public struct LocalTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.minuteOfDay < rhs.minuteOfDay }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// An exact decimal number carried as text (`"-1200.50"`): money, rates, amounts.
 ///
 /// The text is kept as given (after validation), so `"1.10"` stays `"1.10"`.
-public struct DecimalText: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct DecimalText: Hashable, Sendable, TextCodable {
     /// The validated text: an optional `-`, digits, and an optional `.` with digits.
     public let text: String
 
@@ -148,15 +126,4 @@ public struct DecimalText: Hashable, Sendable, Codable, CustomStringConvertible 
 
     public var description: String { text }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(text)
-    }
 }

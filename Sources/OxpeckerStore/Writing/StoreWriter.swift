@@ -101,18 +101,10 @@ public final class StoreWriter {
     ) throws -> (stamp: HybridTimestamp, text: String) {
         let stamp = clock.next(wallMillis: wallClock.now())
         let stampText = stamp.description
-        var values: [DatabaseValue] = []
-        values.reserveCapacity(9)
-        values.append(nextNumber.databaseValue)
-        values.append(stampText.databaseValue)
-        values.append(customer.rawValue.databaseValue)
-        values.append(entity.rawValue.databaseValue)
-        values.append(field?.databaseValue ?? .null)
-        values.append(record?.rawValue.databaseValue ?? .null)
-        values.append(kind.rawValue.databaseValue)
-        values.append(valueText.databaseValue)
-        values.append(observed.isEmpty ? .null : JSONValue.array(observed.map { .string($0.description) }).canonicalText.databaseValue)
-        try statement(.appendChange).execute(arguments: .values(values))
+        let observedText = observed.isEmpty ? nil : JSONValue.array(observed.map { .string($0.description) }).canonicalText
+        try statement(.appendChange).execute(arguments: [
+            nextNumber, stampText, customer.rawValue, entity.rawValue, field, record?.rawValue, kind.rawValue, valueText, observedText,
+        ])
         nextNumber += 1
         return (stamp, stampText)
     }
@@ -130,7 +122,7 @@ public final class StoreWriter {
 
     func requireCustomer(_ id: CustomerID) throws {
         if knownCustomers.contains(id.rawValue) { return }
-        let exists = try Bool.fetchOne(try statement(.customerExists), arguments: .texts([id.rawValue])) ?? false
+        let exists = try Bool.fetchOne(try statement(.customerExists), arguments: [id.rawValue]) ?? false
         guard exists else {
             throw try isErased(id) ? StoreError.customerErased(id) : StoreError.unknownCustomer(id)
         }
@@ -173,7 +165,7 @@ public final class StoreWriter {
         try field.type.validate(value, field: field.name)
         try requireCustomer(customer)
         let current = try String.fetchOne(
-            try statement(.currentValue), arguments: .texts([customer.rawValue, field.name]))
+            try statement(.currentValue), arguments: [customer.rawValue, field.name])
         let text = value.canonicalText
         var observed: [HybridTimestamp] = []
         var inConflict = false
@@ -203,7 +195,7 @@ public final class StoreWriter {
 
     func storeField(_ name: String, valueText: String, stampText: String, replica: ReplicaID, of customer: CustomerID) throws {
         try statement(.storeField).execute(
-            arguments: .texts([customer.rawValue, name, valueText, stampText, replica.rawValue]))
+            arguments: [customer.rawValue, name, valueText, stampText, replica.rawValue])
     }
 
     // MARK: Sets
@@ -287,20 +279,5 @@ enum HotStatement: Hashable {
             ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
             """
         }
-    }
-}
-
-extension StatementArguments {
-    /// Arguments from database values. GRDB's array literal and `init(_:)` of a
-    /// heterogeneous array may pick `init?(_: [Any])`, which casts each element at
-    /// run time, and its generic `init(_:)` goes through an unspecialized key path:
-    /// both cost more than the SQLite work of a small insert.
-    static func values(_ values: [DatabaseValue]) -> StatementArguments {
-        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in value })
-    }
-
-    /// Arguments that are all text; see ``values(_:)``.
-    static func texts(_ texts: [String]) -> StatementArguments {
-        StatementArguments(texts.map { text -> (any DatabaseValueConvertible)? in text })
     }
 }

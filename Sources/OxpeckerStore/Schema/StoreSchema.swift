@@ -175,7 +175,8 @@ enum StoreSchema {
 
     /// v3: what merging remote changes and syncing need: every write of a guarded field
     /// (to tell concurrent writes from later ones), tombstones of erased customers, the
-    /// sync checkpoints, changes of kinds this build does not know, and refused pushes.
+    /// sync checkpoints, changes of kinds this build does not know, refused pushes, and
+    /// the per-customer indexes that export and purge read revisions and redactions by.
     private static func createMergeTables(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -194,6 +195,8 @@ enum StoreSchema {
                     id TEXT PRIMARY KEY NOT NULL,
                     hlc TEXT NOT NULL
                 ) WITHOUT ROWID;
+                CREATE INDEX note_revision_by_customer ON note_revision(customer_id);
+                CREATE INDEX note_redaction_by_customer ON note_redaction(customer_id);
                 CREATE TABLE sync_state (
                     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
                     pull_cursor TEXT,

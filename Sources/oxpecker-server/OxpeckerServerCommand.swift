@@ -15,7 +15,7 @@ struct OxpeckerServerCommand: AsyncParsableCommand {
             change log and the merged state in an embedded SQLite database.
             Every option can also come from an environment variable (shown in each help).
             """,
-        subcommands: [Serve.self, Token.self, ExportState.self],
+        subcommands: [Serve.self, Token.self, CustomerAdmin.self, ExportState.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make, list and revoke device tokens.", subcommands: [Create.self, List.self, Revoke.self])
+        abstract: "Make, list and revoke device tokens.", subcommands: [Create.self, List.self, Revoke.self, SetScopes.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -124,6 +124,32 @@ struct Token: AsyncParsableCommand {
                 throw ExitCode(3)
             }
             print("revoked \(id)")
+        }
+    }
+}
+
+extension Token {
+    struct SetScopes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-scopes",
+            abstract: "Replace a token's scopes; at its next sync the device purges the customers it no longer sees and receives those it now sees.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The token's id, as `token list` shows it.") var id: String
+        @Option(help: "A scope the device may see (repeat for several); none: the device sees no customer.") var scope: [String] = []
+
+        func validate() throws {
+            for scope in scope where !ScopeRule.accepts(scope) {
+                throw ValidationError("invalid scope '\(scope)': use kind:id, like branch:HN01")
+            }
+        }
+
+        func run() async throws {
+            let now = Instant(millisecondsSince1970: WallClock.system.now())
+            guard try await data.openStorage().setTokenScopes(id: id, scopes: scope, at: now) else {
+                FileHandle.standardError.write(Data("error: no token '\(id)'\n".utf8))
+                throw ExitCode(3)
+            }
+            print("token \(id) now has scopes: \(scope.isEmpty ? "(none)" : scope.joined(separator: ","))")
         }
     }
 }

@@ -30,7 +30,7 @@ struct ConvergencePropertyTests {
                     options: StoreOptions(clock: WallClock { WallClock.system.now() + offset }, durability: .normal))
             }
             let customers: [CustomerID] = ["c-1", "c-2", "c-3"]
-            try await stores[0].write { writer in for id in customers { try writer.createCustomer(id) } }
+            try await stores[0].write { writer in for id in customers { try writer.createCustomer(id, in: [testScope]) } }
             let retry = RetryPolicy(maximumAttempts: 3, maximumElapsed: .seconds(20), initialDelay: .milliseconds(1), maximumDelay: .milliseconds(2))
             func client(_ store: CustomerStore, faults: Bool, seed: UInt64) throws -> SyncClient {
                 let transport = FaultyTransport(try HTTPSyncTransport(server: server.url)) { path, index in

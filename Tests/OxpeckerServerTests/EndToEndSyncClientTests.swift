@@ -221,7 +221,7 @@ struct LiveServer: Sendable {
         let folder = try ScratchFolder()
         let storage = try SQLiteServerStorage(dataDirectory: folder.path("data"))
         let token = try await storage.createToken(
-            name: "device", scopes: [], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
+            name: "device", scopes: [testScope], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
         var logger = Logger(label: "oxpecker-server-test")
         logger.logLevel = .warning
         let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path("data"), limits: limits)
@@ -259,7 +259,7 @@ func addCustomers(_ count: Int, to store: CustomerStore, noteCharacters: Int = 2
     try await store.write { writer in
         for index in 0..<count {
             let id = CustomerID(unchecked: String(format: "c-%04d", index))
-            try writer.createCustomer(id)
+            try writer.createCustomer(id, in: [testScope])
             try writer.set(ProfileField.legalName, to: "Customer \(index)", of: id)
             try writer.add("sailing", to: .interests, of: id)
             _ = try writer.set(try #require(FieldCatalog.descriptor(named: "stage")), to: "active", of: id)

@@ -24,7 +24,7 @@ struct EndToEndSyncTests {
             "customer", "add", "c-1001", "--legal-name", "Jana Nováková", "--preferred-name", "Jana", "--stage", "prospect",
             "--advisor", "a-417", "--scope", "branch:HN01", "--add", "interests=sailing",
         ])
-        try await a.ok(["customer", "add", "c-1002", "--legal-name", "Petr Svoboda", "--stage", "active"])
+        try await a.ok(["customer", "add", "c-1002", "--legal-name", "Petr Svoboda", "--stage", "active", "--scope", "branch:HN01"])
         let firstNote = try await a.ok([
             "note", "add", "c-1001", "--text", "Asked about a mortgage", "--author", "a-417", "--channel", "branch",
             "--at", "2026-11-20T10:00:00Z",
@@ -54,7 +54,7 @@ struct EndToEndSyncTests {
             "life-event", "c-1001", "--type", "home_purchase", "--date", "2026-03-01", "--source", "advisor", "--confidence", "80",
         ])
         try await a.ok(["contact", "c-1001", "--channel", "sms", "--purpose", "marketing", "--topic", "savings", "--outcome", "dismissed"])
-        try await a.ok(["customer", "add", "c-2001", "--legal-name", "Only On A"])
+        try await a.ok(["customer", "add", "c-2001", "--legal-name", "Only On A", "--scope", "branch:HN01"])
 
         try await b.ok(["customer", "set", "c-1001", "legal_name", "Jana Nováková-Dvořáková"])
         try await b.ok(["customer", "set", "c-1001", "stage", "dormant"])
@@ -69,7 +69,7 @@ struct EndToEndSyncTests {
         try await b.ok(["consent", "c-1001", "--purpose", "marketing", "--grant", "--source", "branch"])
         try await b.ok(["consent", "c-1001", "--purpose", "profiling", "--grant", "--source", "branch"])
         try await b.ok(["customer", "set", "c-1002", "stage", "dormant"])
-        try await b.ok(["customer", "add", "c-3001", "--legal-name", "Only On B"])
+        try await b.ok(["customer", "add", "c-3001", "--legal-name", "Only On B", "--scope", "branch:HN01"])
 
         try await a.sync(server, token: tokenA)
         try await b.sync(server, token: tokenB)
@@ -126,7 +126,7 @@ struct EndToEndSyncTests {
             JSONValue.object([
                 "id": .string(String(format: "c-%05d", index)),
                 "fields": ["legal_name": .string("Customer \(index)"), "stage": "active", "preferred_name": .string("C\(index)")],
-                "sets": ["interests": ["sailing"]],
+                "sets": ["interests": ["sailing"], "scopes": ["branch:HN01"]],
                 "notes": [["text": .string("Note \(index)"), "author": "a-417", "channel": "branch"]],
             ]).canonicalText
         }
@@ -172,7 +172,7 @@ struct EndToEndSyncTests {
         defer { server.killNow() }
         let folder = try ScratchFolder()
         let (a, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
-        try await a.ok(["customer", "add", "c-1001", "--legal-name", "Jana Nováková"])
+        try await a.ok(["customer", "add", "c-1001", "--legal-name", "Jana Nováková", "--scope", "branch:HN01"])
         let before = try await a.exportBytes()
         let outbox = try await a.outboxCount()
 
@@ -205,7 +205,7 @@ struct EndToEndSyncTests {
         try await server.stop()
         let folder = try ScratchFolder()
         let (a, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
-        try await a.ok(["customer", "add", "c-1001", "--legal-name", "Jana Nováková"])
+        try await a.ok(["customer", "add", "c-1001", "--legal-name", "Jana Nováková", "--scope", "branch:HN01"])
         let outbox = try await a.outboxCount()
 
         let clock = ContinuousClock()

@@ -24,16 +24,16 @@ struct ServerAPITests {
     func idempotentPush() async throws {
         let server = try await ServerHarness.make()
         defer { server.remove() }
-        let body = pushBody([try fieldChange(1), try fieldChange(2, field: "advisor", value: "a-417")])
+        let body = pushBody([try scopeChange(1), try fieldChange(2), try fieldChange(3, field: "advisor", value: "a-417")])
         try await server.test { client in
             let first = try await client.post("/v1/push", body, token: server.token)
             #expect(first.status == .ok)
-            #expect(first.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
+            #expect(first.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted", "accepted"])
             let state = try await server.storage.exportState()
             let second = try await client.post("/v1/push", body, token: server.token)
-            #expect(second.json["results"]?.arrayValue?.map { $0["outcome"] } == ["duplicate", "duplicate"])
-            #expect(second.json["acknowledged_through"] == 2)
-            #expect(try await server.storage.logCount() == 2)
+            #expect(second.json["results"]?.arrayValue?.map { $0["outcome"] } == ["duplicate", "duplicate", "duplicate"])
+            #expect(second.json["acknowledged_through"] == 3)
+            #expect(try await server.storage.logCount() == 3)
             #expect(try await server.storage.exportState() == state)
         }
     }
@@ -42,15 +42,15 @@ struct ServerAPITests {
     func clockSkew() async throws {
         let server = try await ServerHarness.make()
         defer { server.remove() }
-        let ahead = try fieldChange(1, wall: 1_764_000_000_000 + 3 * 3_600_000)
-        let behind = try fieldChange(2, field: "advisor", value: "a-1", wall: 1_764_000_000_000 - 5 * 3_600_000)
+        let ahead = try fieldChange(2, wall: 1_764_000_000_000 + 3 * 3_600_000)
+        let behind = try fieldChange(3, field: "advisor", value: "a-1", wall: 1_764_000_000_000 - 5 * 3_600_000)
         try await server.test { client in
-            let response = try await client.post("/v1/push", pushBody([ahead, behind]), token: server.token)
+            let response = try await client.post("/v1/push", pushBody([try scopeChange(1), ahead, behind]), token: server.token)
             let results = response.json["results"]?.arrayValue ?? []
-            #expect(results.map { $0["outcome"] } == ["rejected", "accepted"])
-            #expect(results.first?["reason"] == "clock_skew")
-            #expect(response.json["acknowledged_through"] == 0, "a refused-for-now change is not acknowledged")
-            #expect(try await server.storage.logCount() == 1)
+            #expect(results.map { $0["outcome"] } == ["accepted", "rejected", "accepted"])
+            #expect(results[1]["reason"] == "clock_skew")
+            #expect(response.json["acknowledged_through"] == 1, "a refused-for-now change is not acknowledged")
+            #expect(try await server.storage.logCount() == 2)
         }
     }
 
@@ -58,15 +58,15 @@ struct ServerAPITests {
     func invalidChange() async throws {
         let server = try await ServerHarness.make()
         defer { server.remove() }
-        let bad = try fieldChange(1, field: "stage", value: "sleeping")
-        let unknown = try fieldChange(2, field: "shoe_size", value: "44")
-        let good = try fieldChange(3)
+        let bad = try fieldChange(2, field: "stage", value: "sleeping")
+        let unknown = try fieldChange(3, field: "shoe_size", value: "44")
+        let good = try fieldChange(4)
         try await server.test { client in
-            let response = try await client.post("/v1/push", pushBody([bad, unknown, good]), token: server.token)
+            let response = try await client.post("/v1/push", pushBody([try scopeChange(1), bad, unknown, good]), token: server.token)
             let results = response.json["results"]?.arrayValue ?? []
-            #expect(results.map { $0["reason"] ?? .null } == ["invalid_change", "invalid_change", .null])
-            #expect(response.json["acknowledged_through"] == 3)
-            #expect(try await server.storage.logCount() == 1)
+            #expect(results.map { $0["reason"] ?? .null } == [.null, "invalid_change", "invalid_change", .null])
+            #expect(response.json["acknowledged_through"] == 4)
+            #expect(try await server.storage.logCount() == 2)
         }
     }
 
@@ -118,10 +118,11 @@ struct ServerAPITests {
     func pullAndBootstrap() async throws {
         let server = try await ServerHarness.make()
         defer { server.remove() }
-        // 25 writes of one field for c-1, then one field for c-2 and c-3.
-        var changes = try (1...25).map { try fieldChange($0, value: .string("name \($0)")) }
-        changes.append(try fieldChange(26, customer: "c-2"))
-        changes.append(try fieldChange(27, customer: "c-3"))
+        // c-1, c-2 and c-3 in scope, 25 writes of one field for c-1, then one field for c-2 and c-3.
+        var changes = [try scopeChange(1), try scopeChange(2, customer: "c-2"), try scopeChange(3, customer: "c-3")]
+        changes += try (4...28).map { try fieldChange($0, value: .string("name \($0)")) }
+        changes.append(try fieldChange(29, customer: "c-2"))
+        changes.append(try fieldChange(30, customer: "c-3"))
         let log = changes
         try await server.test { client in
             _ = try await client.post("/v1/push", pushBody(log), token: server.token)
@@ -137,18 +138,18 @@ struct ServerAPITests {
                 cursor = decoded.nextCursor.rawValue
                 if !decoded.hasMore { break }
             }
-            #expect(seen == Array(1...27))
+            #expect(seen == Array(1...30))
             #expect(pages == 3)
 
             let first = try WireCodec().decode(BootstrapPage.self, from: try await client.post("/v1/bootstrap", "{\"limit\":2}", token: server.token).text)
             #expect(first.customers.map(\.customer) == ["c-1", "c-2"])
-            #expect(first.customers[0].changes.map(\.number) == [25], "older writes of the register are left out")
+            #expect(first.customers[0].changes.map(\.number) == [1, 28], "older writes of the register are left out")
             let next = try #require(first.nextPage)
             let second = try WireCodec().decode(
                 BootstrapPage.self, from: try await client.post("/v1/bootstrap", "{\"limit\":2,\"page\":\"\(next.rawValue)\"}", token: server.token).text)
             #expect(second.customers.map(\.customer) == ["c-3"])
             #expect(second.nextPage == nil)
-            #expect(second.resumeCursor == first.resumeCursor)
+            #expect(second.resumeCursor.rawValue.hasPrefix("log."))
         }
     }
 
@@ -171,13 +172,19 @@ struct ServerAPITests {
         defer { server.remove() }
         let pushers = 4, batches = 10, perBatch = 25
         try await server.test { client in
+            // The customers first, in scope; the puller starts after them.
+            for pusher in 0..<pushers {
+                let replica = ReplicaID(unchecked: "r-\(pusher)")
+                let scopes = try (0..<7).map { try scopeChange(Int64($0 + 1), replica: replica, customer: CustomerID(unchecked: "c-\(pusher)-\($0)")) }
+                _ = try await client.post("/v1/push", pushBody(scopes, replica: replica), token: server.token)
+            }
             try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for pusher in 0..<pushers {
                     group.addTask {
                         let replica = ReplicaID(unchecked: "r-\(pusher)")
                         for batch in 0..<batches {
                             let changes = try (1...perBatch).map { index in
-                                try fieldChange(Int64(batch * perBatch + index), replica: replica, customer: CustomerID(unchecked: "c-\(pusher)-\(index % 7)"),
+                                try fieldChange(Int64(7 + batch * perBatch + index), replica: replica, customer: CustomerID(unchecked: "c-\(pusher)-\(index % 7)"),
                                                 value: .string("v\(batch)"))
                             }
                             _ = try await client.post("/v1/push", pushBody(changes, replica: replica), token: server.token)
@@ -192,7 +199,7 @@ struct ServerAPITests {
                     while idle < 50 {
                         let body = cursor.map { "{\"after\":\"\($0)\",\"limit\":37}" } ?? "{\"limit\":37}"
                         let page = try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", body, token: server.token).text)
-                        positions += page.changes.map { Int64($0.replica.rawValue.dropFirst(2))! * 1_000_000 + $0.number }
+                        positions += page.changes.filter { $0.field != "scopes" }.map { Int64($0.replica.rawValue.dropFirst(2))! * 1_000_000 + $0.number }
                         cursor = page.nextCursor.rawValue
                         if page.changes.isEmpty { idle += 1; try await Task.sleep(for: .milliseconds(5)) } else { idle = 0 }
                         if positions.count == pushers * batches * perBatch { break }

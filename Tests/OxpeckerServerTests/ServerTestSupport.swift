@@ -20,7 +20,7 @@ struct ServerHarness: Sendable {
         let clockValue = ClockBox(1_764_000_000_000)
         let clock = WallClock { clockValue.now }
         let storage = try SQLiteServerStorage(dataDirectory: folder.path, clock: clock)
-        let token = try await storage.createToken(name: "laptop-1", scopes: [], expiresAt: nil, now: Instant(millisecondsSince1970: clock.now()))
+        let token = try await storage.createToken(name: "laptop-1", scopes: [testScope], expiresAt: nil, now: Instant(millisecondsSince1970: clock.now()))
         let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path, limits: limits, clock: clock)
         return ServerHarness(folder: folder, storage: storage, configuration: configuration, token: token.secret)
     }
@@ -64,6 +64,21 @@ func fieldChange(
     Change(
         replica: replica, number: number, hlc: try HybridTimestamp(wallMillis: wall + number, counter: 0, replica: replica),
         customer: customer, entity: .profile, field: field, record: nil, kind: kind, value: value)
+}
+
+/// The scope the test servers' default token grants.
+let testScope = "branch:HN01"
+
+/// A change of replica `replica`, number `number`, adding `customer` to `scope`:
+/// a customer's first change, without which the server takes nothing of it.
+func scopeChange(
+    _ number: Int64, replica: ReplicaID = "r-1", customer: CustomerID = "c-1", scope: String = testScope, op: String = "add",
+    observed: [HybridTimestamp] = [], wall: Int64 = 1_764_000_000_000
+) throws -> Change {
+    Change(
+        replica: replica, number: number, hlc: try HybridTimestamp(wallMillis: wall + number, counter: 0, replica: replica),
+        customer: customer, entity: .profile, field: "scopes", record: nil, kind: .addWinsSet,
+        value: ["element": .string(scope), "op": .string(op)], observed: observed)
 }
 
 func pushBody(_ changes: [Change], replica: ReplicaID = "r-1") -> String {

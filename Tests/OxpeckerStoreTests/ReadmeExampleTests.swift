@@ -10,10 +10,9 @@ struct ReadmeExampleTests {
         let store = try CustomerStore.create(at: folder.path("branch.oxpecker"))
 
         try await store.write { writer in
-            try writer.createCustomer("c-1001")
+            try writer.createCustomer("c-1001", in: ["branch:HN01"])   // its scopes: who may see it
             try writer.set(.legalName, to: "Jana Nováková", of: "c-1001")
             try writer.set(.stage, to: .active, of: "c-1001")
-            try writer.add("branch:HN01", to: .scopes, of: "c-1001")
             try writer.addNote(NewNote(text: "Renovating; needs liquidity.", author: "a-417", channel: .branch), to: "c-1001")
             try writer.recordConsent(.withdrawn, for: .marketing, source: "branch", of: "c-1001")
         }

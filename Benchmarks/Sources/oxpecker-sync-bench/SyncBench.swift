@@ -36,7 +36,8 @@ struct SyncBench: AsyncParsableCommand {
         var logger = Logger(label: "oxpecker-sync-bench")
         logger.logLevel = .warning
         let storage = try SQLiteServerStorage(dataDirectory: path("server"))
-        let token = try await storage.createToken(name: "bench", scopes: [], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
+        let token = try await storage.createToken(
+            name: "bench", scopes: (0..<20).map { "branch:B\($0)" }, expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
         let (port, server) = try await startServer(storage: storage, logger: logger, folder: path("server"))
         defer { server.cancel() }
         let url = "http://127.0.0.1:\(port)"
@@ -89,7 +90,7 @@ struct SyncBench: AsyncParsableCommand {
             try store.writeNow { writer in
                 for index in start..<min(start + 500, customers) {
                     let id = CustomerID(unchecked: String(format: "c-%07d", index))
-                    try writer.createCustomer(id)
+                    try writer.createCustomer(id, in: ["branch:B\(index % 20)"])
                     try writer.set(.legalName, to: "Customer \(index) Novák", of: id)
                     try writer.set(.preferredName, to: "C\(index)", of: id)
                     try writer.set(.stage, to: stages[index % stages.count], of: id)
@@ -98,7 +99,6 @@ struct SyncBench: AsyncParsableCommand {
                     try writer.set(.language, to: "cs", of: id)
                     try writer.set(.doNotContact, to: index % 11 == 0, of: id)
                     try writer.set(.stageReason, to: "reason \(index % 13)", of: id)
-                    try writer.add("branch:B\(index % 20)", to: .scopes, of: id)
                     try writer.add("sailing", to: .interests, of: id)
                     try writer.addNote(NewNote(text: "Talked about savings and the flat renovation \(index)", author: "a-1", channel: .branch), to: id)
                     try writer.addNote(NewNote(text: "Follow-up call on card limits", author: "a-2", channel: .phone), to: id)

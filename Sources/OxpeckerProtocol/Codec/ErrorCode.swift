@@ -74,6 +74,7 @@ public struct ErrorCode: WireToken {
     public static let clockSkew = ErrorCode(unchecked: "clock_skew")
     public static let outOfScope = ErrorCode(unchecked: "out_of_scope")
     public static let invalidChange = ErrorCode(unchecked: "invalid_change")
+    public static let customerErased = ErrorCode(unchecked: "customer_erased")
 
     /// Every documented code with its HTTP status, use and meaning: the error table of the spec.
     public static let catalog: [Entry] = [
@@ -134,9 +135,11 @@ public struct ErrorCode: WireToken {
         Entry(code: .clockSkew, httpStatus: 200, use: .change,
               summary: "The change's HLC is too far ahead of the server's clock. Fix the device clock, then push again."),
         Entry(code: .outOfScope, httpStatus: 200, use: .change,
-              summary: "The customer is not in the pushing device's scopes."),
+              summary: "The customer is not in the pushing device's scopes (or is new to the server and the change does not add it to one of them)."),
         Entry(code: .invalidChange, httpStatus: 200, use: .change,
               summary: "The change is well-formed but breaks a rule of the data model (unknown field, value of the wrong type for the field)."),
+        Entry(code: .customerErased, httpStatus: 200, use: .change,
+              summary: "The customer was erased (right to erasure): the change is dropped for good. Drop it, keep nothing of it; the next pull purges the customer."),
     ]
 
     /// The codes this build knows.

@@ -60,22 +60,22 @@ struct SyncAPI: Sendable {
     func pull(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let device = try await authenticate(request)
         let pull = try await decode(PullRequest.self, request)
-        let after = try pull.after.map { try LogCursor.position(of: $0) } ?? 0
         let limit = min(pull.limit, configuration.limits.maximumChangesPerPull)
-        let page = try await storage.pull(after: after, limit: limit, for: device)
+        let page = try await storage.pull(after: pull.after, limit: limit, for: device, at: now)
         // The stored bodies are canonical already: splice them, keys in canonical order.
         var text = "{\"changes\":[" + page.changes.joined(separator: ",") + "],\"has_more\":" + (page.hasMore ? "true" : "false")
-        text += ",\"next_cursor\":\"" + LogCursor.cursor(for: page.nextPosition).rawValue + "\",\"purges\":[]}"
-        context.logger.debug("pull", metadata: ["device": "\(device.name)", "after": "\(after)", "changes": "\(page.changes.count)"])
+        text += ",\"next_cursor\":\"" + page.nextCursor.rawValue + "\",\"purges\":"
+        text += JSONValue.array(page.purges.map(\.wireJSON)).canonicalText + "}"
+        context.logger.debug(
+            "pull", metadata: ["device": "\(device.name)", "changes": "\(page.changes.count)", "purges": "\(page.purges.count)"])
         return HTTPReply.json(text)
     }
 
     func bootstrap(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let device = try await authenticate(request)
         let bootstrap = try await decode(BootstrapRequest.self, request)
-        let (position, after) = try bootstrap.page.map { try LogCursor.snapshotPage($0) } ?? (nil, nil)
         let limit = min(bootstrap.limit, configuration.limits.maximumCustomersPerPage)
-        let page = try await storage.snapshot(at: position, after: after, limit: limit, for: device)
+        let page = try await storage.snapshot(page: bootstrap.page, limit: limit, for: device, at: now)
         var text = "{\"customers\":["
         for (index, customer) in page.customers.enumerated() {
             if index > 0 { text += "," }
@@ -84,10 +84,10 @@ struct SyncAPI: Sendable {
             text += JSONValue.array(customer.scopes.map { .string($0) }).canonicalText + "}"
         }
         text += "]"
-        if let next = page.continueAfter {
-            text += ",\"next_page\":\"" + LogCursor.snapshotCursor(position: page.position, after: next).rawValue + "\""
+        if let next = page.nextPage {
+            text += ",\"next_page\":\"" + next.rawValue + "\""
         }
-        text += ",\"resume_cursor\":\"" + LogCursor.cursor(for: page.position).rawValue + "\"}"
+        text += ",\"resume_cursor\":\"" + page.resumeCursor.rawValue + "\"}"
         context.logger.info("bootstrap page", metadata: ["device": "\(device.name)", "customers": "\(page.customers.count)"])
         return HTTPReply.json(text)
     }
@@ -110,33 +110,5 @@ struct SyncAPI: Sendable {
         }
         let body = try await request.body.collect(upTo: configuration.limits.maximumBodyBytes)
         return try codec.decode(type, from: body.readableBytesView)
-    }
-}
-
-/// Cursors and page tokens of this server: opaque to clients (`log.<position>`,
-/// `snap.<position>.<customer>`), parsed only here.
-enum LogCursor {
-    static func cursor(for position: Int64) -> SyncCursor {
-        SyncCursor("log.\(position)")!
-    }
-
-    static func position(of cursor: SyncCursor) throws -> Int64 {
-        let text = cursor.rawValue
-        guard text.hasPrefix("log."), let position = Int64(text.dropFirst(4)), position >= 0 else {
-            throw ServerError(.cursorExpired, "this server does not know the cursor '\(text)'; bootstrap again")
-        }
-        return position
-    }
-
-    static func snapshotCursor(position: Int64, after customer: CustomerID) -> SyncCursor {
-        SyncCursor("snap.\(position).\(customer.rawValue)")!
-    }
-
-    static func snapshotPage(_ cursor: SyncCursor) throws -> (Int64?, CustomerID?) {
-        let parts = cursor.rawValue.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "snap", let position = Int64(parts[1]),
-            let customer = CustomerID(rawValue: String(parts[2]))
-        else { throw ServerError(.cursorExpired, "this server does not know the page '\(cursor.rawValue)'; start the bootstrap again") }
-        return (position, customer)
     }
 }

@@ -7,8 +7,15 @@ public struct DeviceIdentity: Sendable, Hashable {
     public let tokenID: String
     /// The device's name, given when the token was made.
     public let name: String
-    /// The scopes the token grants (authorization comes with the scopes issue).
+    /// The scopes the token grants: the device sees, and may write, only the
+    /// customers in at least one of them.
     public let scopes: [String]
+
+    public init(tokenID: String, name: String, scopes: [String]) {
+        self.tokenID = tokenID
+        self.name = name
+        self.scopes = scopes
+    }
 }
 
 /// A bearer token just made: the secret is shown once and stored only as a hash.
@@ -27,13 +34,23 @@ public struct TokenRecord: Sendable, Hashable {
     public let revokedAt: Instant?
 }
 
-/// A page of the change log: canonical change bodies in log order.
+/// A page of the change log for one device: canonical change bodies in log
+/// order, of the customers in the device's scopes, and the customers it must purge.
 public struct LogPage: Sendable, Hashable {
     /// Each change's canonical wire JSON.
     public let changes: [String]
-    /// The position after the last change of the page.
-    public let nextPosition: Int64
+    /// Customers the device must remove, applied after the changes.
+    public let purges: [PurgeNotice]
+    /// The cursor to send with the next pull.
+    public let nextCursor: SyncCursor
     public let hasMore: Bool
+
+    public init(changes: [String], purges: [PurgeNotice], nextCursor: SyncCursor, hasMore: Bool) {
+        self.changes = changes
+        self.purges = purges
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+    }
 }
 
 /// One customer of a snapshot: the changes that make up its current state.
@@ -41,15 +58,27 @@ public struct SnapshotCustomer: Sendable, Hashable {
     public let customer: CustomerID
     public let scopes: [String]
     public let changes: [String]
+
+    public init(customer: CustomerID, scopes: [String], changes: [String]) {
+        self.customer = customer
+        self.scopes = scopes
+        self.changes = changes
+    }
 }
 
 /// A page of a snapshot.
 public struct SnapshotPage: Sendable, Hashable {
     public let customers: [SnapshotCustomer]
-    /// The last customer of the page, to continue after; nil on the last page.
-    public let continueAfter: CustomerID?
-    /// The log position the snapshot was taken at.
-    public let position: Int64
+    /// The token of the next page; nil on the last page.
+    public let nextPage: SyncCursor?
+    /// Where to pull from once every page is stored.
+    public let resumeCursor: SyncCursor
+
+    public init(customers: [SnapshotCustomer], nextPage: SyncCursor?, resumeCursor: SyncCursor) {
+        self.customers = customers
+        self.nextPage = nextPage
+        self.resumeCursor = resumeCursor
+    }
 }
 
 /// How a push is judged.
@@ -74,16 +103,34 @@ public protocol ServerStorage: Sendable {
     func device(forTokenHash tokenHash: String, at: Instant) async throws -> DeviceIdentity?
     /// Stores a push in one transaction: new changes are merged into the state and appended to the log.
     func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse
-    /// Changes after `position`, in log order.
-    func pull(after position: Int64, limit: Int, for device: DeviceIdentity) async throws -> LogPage
-    /// A page of the current state, customers after `after`, as of log `position` (nil: now).
-    func snapshot(at position: Int64?, after: CustomerID?, limit: Int, for device: DeviceIdentity) async throws -> SnapshotPage
+    /// The next page for `device` after `cursor` (nil: the log from its start,
+    /// for the customers in the device's scopes now), by the rules of
+    /// `Protocol/README.md` ("Scopes"): customers that left the device's scopes
+    /// are purged, customers that entered it are sent whole, then the log
+    /// follows, filtered to the customers the device holds. Throws
+    /// ``ServerError`` `cursor_expired` for a cursor it does not know.
+    func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> LogPage
+    /// A page of the current state of the customers in the device's scopes
+    /// (`page` nil: start a new snapshot, which makes a new subscription).
+    func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage
     /// Makes a device token.
     func createToken(name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken
     /// Every token, newest first.
     func tokens() async throws -> [TokenRecord]
+    /// Replaces a token's scopes; false if there is no such token. The device's
+    /// next pull purges the customers it no longer sees and sends those it now sees.
+    func setTokenScopes(id: String, scopes: [String], at: Instant) async throws -> Bool
     /// Revokes a token; false if there is no such token.
     func revokeToken(id: String, at: Instant) async throws -> Bool
+    /// Erases a customer (right to erasure): every trace of its personal data
+    /// leaves the state and the log; a tombstone with no personal data stays, so
+    /// that no device can bring it back (its later pushes get `customer_erased`);
+    /// every device holding it purges it at its next sync. Erasing it again
+    /// changes nothing. Throws ``ErasureError/unknownCustomer(_:)``.
+    func eraseCustomer(_ customer: CustomerID, by actor: String, at now: Instant) async throws -> ErasureStatus
+    /// Where the erasure of `customer` stands, with the devices that have not
+    /// confirmed the purge; nil if it was not erased.
+    func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus?
     /// The server's materialized state, as canonical JSON (the same form as a device's export).
     func exportState() async throws -> String
 }

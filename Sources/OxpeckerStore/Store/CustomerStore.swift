@@ -108,6 +108,8 @@ public final class CustomerStore: Sendable {
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // Purged and erased customers leave no readable trace in freed pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         return configuration
     }
@@ -182,6 +184,18 @@ public final class CustomerStore: Sendable {
     /// The synchronous form of ``read(_:)``.
     public func readNow<T>(_ body: (StoreReader) throws -> T) throws -> T {
         try Self.mapErrors(path: path) { try pool.read { db in try body(StoreReader(db: db)) } }
+    }
+
+    /// Copies the write-ahead log into the database file and empties it, so that
+    /// the file alone holds the store (after a purge, nothing purged is left in
+    /// the log either).
+    public func checkpoint() async throws {
+        let path = self.path
+        do {
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path)
+        }
     }
 
     /// Closes the store; later calls fail.

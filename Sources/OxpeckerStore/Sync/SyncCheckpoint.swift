@@ -110,8 +110,9 @@ extension StoreWriter {
     }
 
     /// Deletes everything about a customer from this store, unsent outbox changes
-    /// included (the customer left this device's scopes, or was erased). A customer
-    /// who comes back into scope is sent whole again.
+    /// and changes kept aside included (the customer left this device's scopes, or
+    /// was erased). A customer who comes back into scope is sent whole again.
+    /// Deleted content is overwritten in the database file (`secure_delete`).
     @discardableResult
     public func purge(_ customer: CustomerID) throws -> PurgeReport {
         let key = [customer.rawValue]
@@ -121,6 +122,7 @@ extension StoreWriter {
             sql: "DELETE FROM search_index WHERE rowid IN (SELECT rowid FROM search_document WHERE customer_id = ?)",
             arguments: StatementArguments(key))
         try db.execute(sql: "DELETE FROM search_document WHERE customer_id = ?", arguments: StatementArguments(key))
+        if db.changesCount > 0 { searchIndexNeedsCompaction = true }
         for table in [
             "note_revision", "note_redaction", "guarded_write", "field_value", "set_element", "note", "consent_event", "life_event",
             "contact",
@@ -128,8 +130,21 @@ extension StoreWriter {
             try db.execute(sql: "DELETE FROM \(table) WHERE customer_id = ?", arguments: StatementArguments(key))
         }
         try db.execute(sql: "DELETE FROM customer WHERE id = ?", arguments: StatementArguments(key))
+        // Changes kept aside (refused by the server, or of a kind this build cannot apply yet) go too.
+        try db.execute(sql: "DELETE FROM push_rejection WHERE json_extract(change, '$.customer') = ?", arguments: StatementArguments(key))
+        try db.execute(sql: "DELETE FROM parked_change WHERE json_extract(body, '$.customer') = ?", arguments: StatementArguments(key))
         try db.execute(sql: "DELETE FROM outbox WHERE customer_id = ?", arguments: StatementArguments(key))
         return PurgeReport(customer: customer, existed: existed, droppedOutboxChanges: db.changesCount)
+    }
+
+    /// Purges every customer with no change waiting in the outbox: what a store
+    /// does before it bootstraps again from a server that no longer knows what it
+    /// holds (the snapshot brings back the customers still in its scopes).
+    @discardableResult
+    public func purgeCustomersWithoutPendingChanges() throws -> [PurgeReport] {
+        let customers = try String.fetchAll(
+            db, sql: "SELECT id FROM customer WHERE id NOT IN (SELECT customer_id FROM outbox) ORDER BY id")
+        return try customers.map { try purge(CustomerID(unchecked: $0)) }
     }
 
     /// Purges a customer and keeps a tombstone, so that no later change brings it back.

@@ -14,15 +14,18 @@ public enum ApplyOutcome: Sendable, Hashable {
 }
 
 extension StoreWriter {
-    /// Merges changes made on other replicas into this store, by the merge rule
-    /// of each, in this transaction. Applying the same changes again, or in any
+    /// Merges changes received from the server into this store, by the merge rule
+    /// of each, in this transaction (this store's own changes, echoed back, change nothing
+    /// unless the customer was purged since). Applying the same changes again, or in any
     /// order, gives the same state; a local change not yet pushed is only ever
     /// replaced by a later one. Changes are not added to the outbox.
     ///
     /// Returns one outcome per change, in order.
     public func apply(_ changes: [Change]) throws -> [ApplyOutcome] {
         try changes.map { change in
-            guard change.replica != replica else { return .unchanged }  // our own change, echoed back
+            // Our own changes come back too, and are applied like any other (merging is
+            // idempotent): after a purge, a customer that comes back brings this store's
+            // own earlier changes with it.
             guard change.hlc.replica == change.replica else { return .rejected("the hlc's replica is not the change's") }
             observe(change.hlc)
             if change.kind == .erasure || change.entity == .customer {

@@ -35,6 +35,9 @@ public final class StoreWriter {
     /// The statements of the write path, prepared once per transaction (the
     /// database's statement cache would hash their SQL on every call).
     private var hotStatements: [HotStatement: Statement] = [:]
+    /// Whether a purge removed search documents: the full-text index is then
+    /// rewritten once, in ``finish()``, so that no deleted word stays in its pages.
+    var searchIndexNeedsCompaction = false
 
     init(db: Database, wallClock: WallClock) throws {
         self.db = db
@@ -52,6 +55,12 @@ public final class StoreWriter {
     /// Saves the clock and the next change number; called once, before commit.
     func finish() throws {
         try reindexStaleNames()
+        if searchIndexNeedsCompaction {
+            // FTS5 keeps deleted terms in older segments until they merge; merging
+            // them all leaves the purged text only in freed pages, which secure_delete zeroes.
+            try db.execute(sql: "INSERT INTO search_index (search_index) VALUES ('optimize')")
+            searchIndexNeedsCompaction = false
+        }
         guard nextNumber != firstNumber || clockMoved else { return }
         try db.cachedStatement(sql: "UPDATE store_info SET last_hlc = ?, next_number = ?")
             .execute(arguments: [clock.last?.description, nextNumber])
@@ -135,18 +144,37 @@ public final class StoreWriter {
 
     // MARK: Customers and fields
 
-    /// Records a new customer. Throws ``StoreError/customerExists(_:)`` if the id is taken.
-    public func createCustomer(_ id: CustomerID) throws {
+    /// Records a new customer, in `scopes` (like `branch:HN01`) if given. Throws
+    /// ``StoreError/customerExists(_:)`` if the id is taken.
+    ///
+    /// The scopes are recorded before anything else about the customer: a sync
+    /// server accepts a customer new to it only from a change that puts it in
+    /// one of the pushing device's scopes, so a device creates customers with
+    /// their scopes.
+    public func createCustomer(_ id: CustomerID, in scopes: [String] = []) throws {
         let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
         guard !exists else { throw StoreError.customerExists(id) }
         guard try !isErased(id) else { throw StoreError.customerErased(id) }
+        let scopeField = ProfileSet.scopes.descriptor
+        var scopeStamps: [(String, HybridTimestamp)] = []
+        for scope in scopes where !scopeStamps.contains(where: { $0.0 == scope }) {
+            try requireSet(scopeField, element: scope)
+            let stamp = try appendChange(
+                customer: id, entity: .profile, field: scopeField.name, record: nil, kind: .addWinsSet,
+                value: ["element": .string(scope), "op": "add"])
+            scopeStamps.append((scope, stamp))
+        }
         let createdAt = now()
         let stamp = try appendChange(
             customer: id, entity: .profile, field: ProfileField.createdAt.name, record: nil, kind: .register,
             value: createdAt.json)
         try db.cachedStatement(sql: "INSERT INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
-            .execute(arguments: [id.rawValue, stamp.description, replica.rawValue])
+            .execute(arguments: [id.rawValue, (scopeStamps.first?.1 ?? stamp).description, replica.rawValue])
         knownCustomers.insert(id.rawValue)
+        for (scope, scopeStamp) in scopeStamps {
+            try db.cachedStatement(sql: "INSERT INTO set_element (customer_id, field, element, tag) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [id.rawValue, scopeField.name, scope, scopeStamp.description])
+        }
         try storeField(ProfileField.createdAt.name, value: createdAt.json, stamp: stamp, of: id)
     }
 

@@ -75,7 +75,7 @@ struct PageCounts: Sendable {
     var applied = 0
     var parked = 0
     var unapplied = 0
-    var purged = 0
+    var purges: [PurgedCustomer] = []
     /// The first few reasons a change could not be applied, for the log.
     var unappliedReasons: [String] = []
 

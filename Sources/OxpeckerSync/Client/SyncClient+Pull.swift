@@ -22,14 +22,19 @@ extension SyncClient {
             } catch SyncError.refused(let refusal) where refusal.code == .cursorExpired && !bootstrappedAgain {
                 logger.notice("the server no longer knows this store's cursor; bootstrapping again")
                 bootstrappedAgain = true
-                try await store.write { writer in
+                // The server no longer knows what this store holds: keep only what is not pushed yet,
+                // and take the rest again from the snapshot (which has only the customers in scope).
+                let wiped = try await store.write { writer in
+                    let purges = try writer.purgeCustomersWithoutPendingChanges()
                     var checkpoint = try writer.syncCheckpoint()
                     checkpoint.bootstrapped = false
                     checkpoint.bootstrapPage = nil
                     checkpoint.bootstrapResumeCursor = nil
                     checkpoint.pullCursor = nil
                     try writer.saveCheckpoint(checkpoint)
+                    return purges.filter(\.existed).count
                 }
+                logger.notice("cleared the store before bootstrapping again", metadata: ["customers": "\(wiped)"])
                 try await bootstrapIfNeeded(session, &run)
                 cursor = try await store.read { try $0.syncCheckpoint() }.pullCursor.flatMap(SyncCursor.init)
                 continue
@@ -40,22 +45,29 @@ extension SyncClient {
             }
             let counts = try await store.write { writer in
                 var counts = PageCounts()
-                let theirs = page.items.filter { $0.replica != me }
-                counts.changes = theirs.count
-                counts.add(try writer.apply(theirs.supported))
-                for unsupported in theirs.unsupported {
+                // This store's own changes are applied too: they bring back what a purge took
+                // when a customer returns to its scopes (for the others they change nothing).
+                counts.changes = page.items.filter { $0.replica != me }.count
+                counts.add(try writer.apply(page.items.supported))
+                for unsupported in page.items.unsupported where unsupported.replica != me {
                     try writer.park(replica: unsupported.replica, number: unsupported.number, body: unsupported.json.canonicalText)
                     counts.parked += 1
                 }
                 for notice in page.purges {
+                    let report: PurgeReport
                     if notice.reason == .erased, let serverReplica {
                         let stamp = try HybridTimestamp(wallMillis: notice.at.millisecondsSince1970, counter: 0, replica: serverReplica)
-                        try writer.purgeErased(notice.customer, stamp: stamp)
+                        report = try writer.purgeErased(notice.customer, stamp: stamp)
                     } else {
                         // left_scopes, or a reason from a newer server: handled like left_scopes.
-                        try writer.purge(notice.customer)
+                        report = try writer.purge(notice.customer)
                     }
-                    counts.purged += 1
+                    // A customer the store did not hold (it purged it already) is not reported.
+                    guard report.existed else { continue }
+                    counts.purges.append(
+                        PurgedCustomer(
+                            customer: notice.customer, reason: notice.reason, existed: report.existed,
+                            droppedOutboxChanges: report.droppedOutboxChanges))
                 }
                 var checkpoint = try writer.syncCheckpoint()
                 checkpoint.pullCursor = page.nextCursor.rawValue
@@ -65,7 +77,13 @@ extension SyncClient {
             run.summary.pulled += counts.changes
             run.summary.applied += counts.applied
             run.summary.parked += counts.parked
-            run.summary.purged += counts.purged
+            run.summary.purged += counts.purges.count
+            run.summary.purges += counts.purges
+            for purge in counts.purges {
+                logger.notice(
+                    "purged a customer", metadata: ["customer": "\(purge.customer)", "reason": "\(purge.reason.rawValue)",
+                                                    "dropped_outbox_changes": "\(purge.droppedOutboxChanges)"])
+            }
             run.summary.unapplied += counts.unapplied
             counts.logUnapplied(logger)
             run.report(.pull)

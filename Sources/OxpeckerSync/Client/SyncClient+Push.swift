@@ -5,8 +5,10 @@ extension SyncClient {
     /// Pushes the outbox, oldest first, in batches that fit the server's limits.
     ///
     /// After each batch, in one transaction: the acknowledged changes
-    /// (`accepted`, `duplicate`) leave the outbox, and those refused for good
-    /// (`out_of_scope`, `invalid_change`) are moved aside for a person. Changes
+    /// (`accepted`, `duplicate`) leave the outbox; those refused for good as
+    /// `invalid_change` are moved aside for a person; those of an erased customer
+    /// (`customer_erased`) are dropped; a customer refused as `out_of_scope` is
+    /// not in this device's scopes and is purged, its unsent changes with it. Changes
     /// refused for a reason that may pass (`clock_skew`, `unsupported_kind`, an
     /// unknown outcome) stay in the outbox for the next sync and are reported.
     /// A batch that fails in transit is resent as it was: push is idempotent.
@@ -36,16 +38,39 @@ extension SyncClient {
                 logger.warning("the server answered for a change that was not pushed", metadata: ["number": "\(unknown)"])
             }
             let acknowledged = verdict.acknowledged
-            let permanent = verdict.rejections.filter(\.permanent)
-            try await store.write { writer in
-                try writer.acknowledge(acknowledged)
+            // A change of an erased customer is dropped, never kept: it may hold what the erasure removed.
+            let erased = verdict.rejections.filter { $0.reason == .customerErased }.map(\.number)
+            // A customer outside this device's scopes does not stay on it: purged, with its changes.
+            let outOfScope = verdict.rejections.filter { $0.reason == .outOfScope }.map(\.customer)
+            let permanent = verdict.rejections.filter { $0.permanent && $0.reason != .customerErased && $0.reason != .outOfScope }
+            let purged = try await store.write { writer in
+                try writer.acknowledge(acknowledged + erased)
                 for rejection in permanent {
                     try writer.recordRejection(of: rejection.number, reason: rejection.reason.rawValue, message: rejection.message)
                 }
+                var purged: [PurgedCustomer] = []
+                for customer in outOfScope where !purged.contains(where: { $0.customer == customer }) {
+                    let report = try writer.purge(customer)
+                    if report.existed || report.droppedOutboxChanges > 0 {
+                        purged.append(
+                            PurgedCustomer(
+                                customer: customer, reason: .leftScopes, existed: report.existed,
+                                droppedOutboxChanges: report.droppedOutboxChanges))
+                    }
+                }
+                try writer.acknowledge(verdict.rejections.filter { $0.reason == .outOfScope }.map(\.number))
+                return purged
             }
+            run.summary.purged += purged.count
+            run.summary.purges += purged
             for rejection in verdict.rejections {
+                let fate =
+                    rejection.reason == .customerErased
+                    ? "the customer was erased; the change is dropped"
+                    : rejection.reason == .outOfScope ? "the customer is not in this device's scopes; it is purged from this store"
+                    : rejection.permanent ? "the server refused a change; it is kept aside for a person" : "the server refused a change for now; it stays in the outbox"
                 logger.warning(
-                    rejection.permanent ? "the server refused a change; it is kept aside for a person" : "the server refused a change for now; it stays in the outbox",
+                    "\(fate)",
                     metadata: ["number": "\(rejection.number)", "customer": "\(rejection.customer)", "reason": "\(rejection.reason)", "message": "\(rejection.message)"])
             }
             run.summary.pushed += acknowledged.count
@@ -69,7 +94,7 @@ struct PushVerdict {
     var unexpectedNumbers: [Int64] = []
 
     /// The reasons that will not pass by pushing again: a person must look.
-    static let permanentReasons: Set<ErrorCode> = [.outOfScope, .invalidChange]
+    static let permanentReasons: Set<ErrorCode> = [.outOfScope, .invalidChange, .customerErased]
 
     init(batch: [Change], response: PushResponse) {
         let sent = Dictionary(batch.map { ($0.number, $0) }, uniquingKeysWith: { first, _ in first })

@@ -41,9 +41,22 @@ public struct RejectedChange: Sendable, Hashable {
     public var reason: ErrorCode
     /// The server's explanation.
     public var message: String
-    /// Whether the change was moved aside for a person (`out_of_scope`,
-    /// `invalid_change`), rather than kept in the outbox to push again.
+    /// Whether the change is refused for good (`invalid_change`: moved aside for a
+    /// person; `out_of_scope`: purged with its customer; `customer_erased`: dropped),
+    /// rather than kept in the outbox to push again.
     public var permanent: Bool
+}
+
+/// A customer a sync removed from the store, as a sync reports it.
+public struct PurgedCustomer: Sendable, Hashable {
+    /// The customer.
+    public var customer: CustomerID
+    /// Why: `left_scopes`, `erased`, or a reason from a newer server (handled like `left_scopes`).
+    public var reason: PurgeReason
+    /// Whether the store held the customer at all.
+    public var existed: Bool
+    /// Unsent changes about the customer that were dropped with it.
+    public var droppedOutboxChanges: Int
 }
 
 /// What one sync did.
@@ -62,6 +75,8 @@ public struct SyncSummary: Sendable, Hashable {
     public var bootstrappedChanges: Int = 0
     /// Customers removed from this store (they left its scopes, or were erased).
     public var purged: Int = 0
+    /// The customers removed, with what went with them, in the order the server sent them.
+    public var purges: [PurgedCustomer] = []
     /// Changes of a kind this build does not know, kept aside to apply after an upgrade.
     public var parked: Int = 0
     /// Received changes this store could not apply (invalid for its data model).

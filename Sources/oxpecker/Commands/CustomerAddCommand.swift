@@ -62,14 +62,15 @@ struct CustomerAddCommand: ParsableCommand {
             }
             try single(name, input)
         }
-        var elements: [(FieldDescriptor, String)] = try scopes.map { (try InputParsing.setField("scopes"), $0) }
+        var elements: [(FieldDescriptor, String)] = []
         for addition in additions {
             let (name, element) = try InputParsing.assignment(addition, option: "--add")
             elements.append((try InputParsing.setField(name), element))
         }
         let changes = try location.withStore { store in
             try store.writeNow { writer in
-                try writer.createCustomer(customer)
+                // Scopes first: a sync server accepts a new customer only inside the device's scopes.
+                try writer.createCustomer(customer, in: scopes)
                 for (field, value) in values { try writer.set(field, to: value, of: customer) }
                 for (field, element) in elements { try writer.add(element, toSetNamed: field, of: customer) }
                 return writer.changeCount

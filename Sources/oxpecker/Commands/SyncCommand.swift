@@ -78,9 +78,20 @@ struct SyncCommand: ParsableCommand {
             lines.append("bootstrap: \(summary.bootstrappedCustomers) customer\(summary.bootstrappedCustomers == 1 ? "" : "s")")
         }
         for rejection in summary.rejections {
-            let fate = rejection.permanent ? "kept aside for a person" : "kept in the outbox for the next sync"
+            let fate =
+                rejection.reason == .customerErased
+                ? "dropped: the customer was erased"
+                : rejection.reason == .outOfScope ? "dropped: the customer is not in this device's scopes" : rejection.permanent ? "kept aside for a person" : "kept in the outbox for the next sync"
             lines.append(
                 "rejected: change \(rejection.number) (\(rejection.customer)): \(rejection.reason.rawValue): \(rejection.message) (\(fate))")
+        }
+        for purge in summary.purges {
+            let why = purge.reason == .erased ? "erased by the bank" : "no longer in this device's scopes"
+            var line = "purged: \(purge.customer) (\(why))"
+            if purge.droppedOutboxChanges > 0 {
+                line += ", \(purge.droppedOutboxChanges) unsent change\(purge.droppedOutboxChanges == 1 ? "" : "s") dropped"
+            }
+            lines.append(line)
         }
         if summary.pending > 0 { lines.append("outbox: \(summary.pending) change\(summary.pending == 1 ? "" : "s") still waiting") }
         if summary.parked > 0 { lines.append("parked: \(summary.parked) changes of a newer version, applied after an upgrade") }
@@ -98,6 +109,13 @@ struct SyncCommand: ParsableCommand {
             "parked": .integer(Int64(summary.parked)), "unapplied": .integer(Int64(summary.unapplied)),
             "conflicts": .integer(Int64(summary.conflicts)), "pending": .integer(Int64(summary.pending)),
             "duration_ms": .integer(Int64(summary.duration.components.seconds * 1000 + summary.duration.components.attoseconds / 1_000_000_000_000_000)),
+            "purges": .array(
+                summary.purges.map { purge -> JSONValue in
+                    [
+                        "customer": .string(purge.customer.rawValue), "reason": .string(purge.reason.rawValue),
+                        "existed": .bool(purge.existed), "dropped_outbox_changes": .integer(Int64(purge.droppedOutboxChanges)),
+                    ]
+                }),
             "rejections": .array(
                 summary.rejections.map { rejection -> JSONValue in
                     [

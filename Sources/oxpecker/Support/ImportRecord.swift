@@ -98,9 +98,11 @@ struct ImportRecord {
 
     /// Writes the customer with all its fields, set elements and notes; returns the number of changes.
     func write(with writer: StoreWriter) throws -> Int64 {
-        try writer.createCustomer(customer)
+        // Scopes first: a sync server accepts a new customer only inside the device's scopes.
+        let scopes = elements.filter { $0.0.name == ProfileSet.scopes.name }.map(\.1)
+        try writer.createCustomer(customer, in: scopes)
         for (field, value) in fields { try writer.set(field, to: value, of: customer) }
-        for (field, element) in elements { try writer.add(element, toSetNamed: field, of: customer) }
+        for (field, element) in elements where field.name != ProfileSet.scopes.name { try writer.add(element, toSetNamed: field, of: customer) }
         for note in notes { try writer.addNote(note, to: customer) }
         return writer.changeCount
     }

@@ -33,10 +33,11 @@ final class SyncServerProcess: @unchecked Sendable {
         child?.kill(SIGKILL)
     }
 
-    /// Makes a device token with `oxpecker-server token create` (the server may be running).
-    func createToken(name: String) async throws -> String {
+    /// Makes a device token with `oxpecker-server token create` (the server may be running), for `scopes`.
+    func createToken(name: String, scopes: [String] = ["branch:HN01"]) async throws -> String {
         let result = try await ChildProcess(
-            BuiltProducts.server, ["token", "create", "--name", name, "--data-dir", dataDirectory], in: folder.url
+            BuiltProducts.server, ["token", "create", "--name", name, "--data-dir", dataDirectory] + scopes.flatMap { ["--scope", $0] },
+            in: folder.url
         ).wait(timeout: .seconds(60))
         #expect(result.succeeded, "token create failed: \(result.stderr)")
         let token = result.stdout.split(separator: "\n").first.map(String.init) ?? ""

@@ -75,6 +75,12 @@ public final class SQLiteServerStorage: ServerStorage {
         if change.kind == .erasure || change.entity == .customer {
             return try refuse(change, .invalidChange, "erasure is an administrator's operation, not a device's", in: db)
         }
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erasure WHERE customer = ?"), arguments: [change.customer.rawValue]) ?? false {
+            return try refuse(change, .customerErased, "customer '\(change.customer)' was erased; its changes are dropped", in: db)
+        }
+        if let refusal = try SQLiteSubscriptions(db: db, device: device).refusal(of: change) {
+            return try refuse(change, .outOfScope, refusal, in: db)
+        }
         switch try writer.apply([change])[0] {
         case .rejected(let reason):
             return try refuse(change, .invalidChange, reason, in: db)
@@ -103,6 +109,9 @@ public final class SQLiteServerStorage: ServerStorage {
                 change.replica.rawValue, number, change.hlc.description, change.customer.rawValue, change.entity.rawValue, change.field,
                 change.kind.rawValue, WireCodec().encodeText(change), superseded, device.tokenID, receivedAt,
             ])
+            if change.field == ProfileSet.scopes.name, change.entity == .profile {
+                try SQLiteSubscriptions.bumpEpoch(db)  // who sees this customer may have changed
+            }
             return PushResult(number: number, outcome: .accepted)
         }
     }
@@ -129,38 +138,44 @@ public final class SQLiteServerStorage: ServerStorage {
         return through
     }
 
-    public func pull(after position: Int64, limit: Int, for device: DeviceIdentity) async throws -> LogPage {
-        try await state.readDatabase { _, db in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT position, body FROM change_log WHERE position > ? ORDER BY position LIMIT ?"),
-                arguments: [position, limit + 1])
-            let page = rows.prefix(limit)
-            return LogPage(changes: page.map { $0[1] }, nextPosition: page.last.map { $0[0] } ?? position, hasMore: rows.count > limit)
+    public func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> LogPage {
+        let parsed = try cursor.map { cursor throws(ServerError) in try FeedCursor.log(parsing: cursor) }
+        if let parsed {
+            // Most pulls confirm nothing and find the device's customers unchanged: a read.
+            let settled = try await state.readDatabase { _, db in
+                let subscriptions = SQLiteSubscriptions(db: db, device: device)
+                return try subscriptions.isSettled(parsed) ? try subscriptions.logPage(after: parsed, limit: limit) : nil
+            }
+            if let settled { return settled }
+        }
+        return try await state.writeDatabase { _, db in
+            let subscriptions = SQLiteSubscriptions(db: db, device: device)
+            let cursor: FeedCursor.LogCursor
+            if let parsed {
+                try subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
+                cursor = parsed
+            } else {
+                cursor = try subscriptions.createHoldingVisible(at: now)
+            }
+            if let page = try subscriptions.reconcile(cursor, limit: limit, at: now) { return page }
+            return try subscriptions.logPage(after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit)
         }
     }
 
-    public func snapshot(at position: Int64?, after: CustomerID?, limit: Int, for device: DeviceIdentity) async throws -> SnapshotPage {
-        try await state.readDatabase { _, db in
-            let top = try position ?? (Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0)
-            let customers = try String.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT DISTINCT customer FROM change_log WHERE customer > ? AND position <= ? ORDER BY customer LIMIT ?"),
-                arguments: [after?.rawValue ?? "", top, limit + 1])
-            let page = customers.prefix(limit)
-            let snapshots = try page.map { customer in
-                SnapshotCustomer(
-                    customer: CustomerID(unchecked: customer),
-                    scopes: try String.fetchAll(
-                        db.cachedStatement(
-                            sql: "SELECT DISTINCT element FROM set_element WHERE customer_id = ? AND field = 'scopes' AND removed_hlc IS NULL ORDER BY element"),
-                        arguments: [customer]),
-                    changes: try String.fetchAll(
-                        db.cachedStatement(
-                            sql: "SELECT body FROM change_log WHERE customer = ? AND position <= ? AND superseded = 0 ORDER BY position"),
-                        arguments: [customer, top]))
+    public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage {
+        let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
+        return try await state.writeDatabase { _, db in
+            let subscriptions = SQLiteSubscriptions(db: db, device: device)
+            let cursor: FeedCursor.SnapshotCursor
+            if let parsed {
+                try subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
+                cursor = parsed
+            } else {
+                let top = try Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0
+                cursor = FeedCursor.SnapshotCursor(
+                    position: top, subscription: try subscriptions.create(at: now), seq: 0, after: CustomerID(unchecked: ""))
             }
-            return SnapshotPage(
-                customers: snapshots, continueAfter: customers.count > limit ? page.last.map(CustomerID.init(unchecked:)) : nil, position: top)
+            return try subscriptions.snapshotPage(cursor, limit: limit)
         }
     }
 
@@ -190,6 +205,16 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
+    public func setTokenScopes(id: String, scopes: [String], at: Instant) async throws -> Bool {
+        try await state.writeDatabase { _, db in
+            // The subscriptions notice: they were reconciled with the old scopes.
+            try db.execute(
+                sql: "UPDATE device_token SET scopes = ? WHERE id = ?",
+                arguments: [JSONValue.array(scopes.map { .string($0) }).canonicalText, id])
+            return db.changesCount > 0
+        }
+    }
+
     public func revokeToken(id: String, at: Instant) async throws -> Bool {
         try await state.writeDatabase { _, db in
             try db.execute(sql: "UPDATE device_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at.description, id])
@@ -203,6 +228,11 @@ public final class SQLiteServerStorage: ServerStorage {
             try reader.exportJSON { text += $0 }
             return text
         }
+    }
+
+    /// Copies the write-ahead log into the database file and empties it.
+    public func checkpoint() async throws {
+        try await state.checkpoint()
     }
 
     /// How many changes the log holds.

@@ -46,6 +46,63 @@ enum ServerSchema {
                         revoked_at TEXT
                     );
                     """)
-        }
+        },
+        ServerMigration(name: "server-v2-subscriptions") { db in
+            // What each device holds (Protocol/README.md, "Scopes"): a subscription per
+            // bootstrapped store, its confirmed customers, and the changes to them sent in
+            // answers not confirmed yet (confirmed by the next request's cursor).
+            try db.execute(
+                sql: """
+                    CREATE TABLE membership_epoch (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        epoch INTEGER NOT NULL
+                    );
+                    INSERT INTO membership_epoch (singleton, epoch) VALUES (1, 1);
+                    CREATE TABLE subscription (
+                        id INTEGER PRIMARY KEY,
+                        token_id TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        confirmed_seq INTEGER NOT NULL DEFAULT 0,
+                        confirmed_at TEXT,
+                        reconciled_epoch INTEGER NOT NULL DEFAULT 0,
+                        reconciled_scopes TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE INDEX subscription_by_token ON subscription(token_id);
+                    CREATE TABLE holding (
+                        subscription INTEGER NOT NULL,
+                        customer TEXT NOT NULL,
+                        since INTEGER NOT NULL,
+                        PRIMARY KEY (subscription, customer)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX holding_by_customer ON holding(customer);
+                    CREATE TABLE pending_answer (
+                        subscription INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        reconciled_epoch INTEGER,
+                        reconciled_scopes TEXT,
+                        PRIMARY KEY (subscription, seq)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE pending_holding (
+                        subscription INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        customer TEXT NOT NULL,
+                        held INTEGER NOT NULL,
+                        since INTEGER NOT NULL,
+                        PRIMARY KEY (subscription, seq, customer)
+                    ) WITHOUT ROWID;
+                    """)
+        },
+        ServerMigration(name: "server-v3-erasure") { db in
+            // What an erasure leaves: who and when, no personal data (the store keeps its own tombstone).
+            try db.execute(
+                sql: """
+                    CREATE TABLE erasure (
+                        customer TEXT PRIMARY KEY NOT NULL,
+                        erased_at TEXT NOT NULL,
+                        erased_by TEXT NOT NULL,
+                        removed_changes INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        },
     ]
 }

@@ -1,0 +1,69 @@
+import GRDB
+import OxpeckerProtocol
+@_spi(OxpeckerServer) import OxpeckerStore
+
+extension SQLiteServerStorage {
+    public func eraseCustomer(_ customer: CustomerID, by actor: String, at now: Instant) async throws -> ErasureStatus {
+        let replica = self.replica
+        try await state.writeDatabase { writer, db in
+            let id = customer.rawValue
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM erasure WHERE customer = ?", arguments: [id]) ?? false { return }
+            let known = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM customer WHERE id = ?1) OR EXISTS (SELECT 1 FROM change_log WHERE customer = ?1)",
+                arguments: [id]) ?? false
+            guard known else { throw ErasureError.unknownCustomer(customer) }
+            let stamp = try HybridTimestamp(wallMillis: now.millisecondsSince1970, counter: 0, replica: replica)
+            // The state: every row of the customer, its search entries; a tombstone keeps only the id.
+            try writer.purgeErased(customer, stamp: stamp)
+            // The log: every change of the customer goes (push_refusal keeps no values, only codes).
+            try db.execute(sql: "DELETE FROM change_log WHERE customer = ?", arguments: [id])
+            let removed = db.changesCount
+            // One erasure change in its place, without personal data: it keeps the log's top
+            // from moving down (positions only grow) and tells a device that still holds the
+            // customer what the purge notice does.
+            let number = (try Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0) + 1
+            let erasure = Change(
+                replica: replica, number: number, hlc: stamp, customer: customer, entity: .customer, field: nil, record: nil,
+                kind: .erasure, value: ["at": .string(now.description), "by": .string(actor), "reason": "erasure_request"])
+            try db.execute(
+                sql: """
+                    INSERT INTO change_log (replica, number, hlc, customer, entity, field, kind, body, superseded, device, received_at)
+                    VALUES (?, ?, ?, ?, 'customer', NULL, 'erasure', ?, 0, ?, ?)
+                    """,
+                arguments: [replica.rawValue, number, stamp.description, id, WireCodec().encodeText(erasure), actor, now.description])
+            try db.execute(
+                sql: "INSERT INTO erasure (customer, erased_at, erased_by, removed_changes) VALUES (?, ?, ?, ?)",
+                arguments: [id, now.description, actor, removed])
+            try SQLiteSubscriptions.bumpEpoch(db)
+        }
+        guard let status = try await erasureStatus(of: customer) else { throw ErasureError.unknownCustomer(customer) }
+        return status
+    }
+
+    public func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus? {
+        try await state.readDatabase { _, db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT erased_at, erased_by, removed_changes FROM erasure WHERE customer = ?", arguments: [customer.rawValue])
+            else { return nil }
+            // Held, or sent in an answer not confirmed yet: the device may hold it.
+            let devices = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, s.token_id, coalesce(t.name, ''), s.confirmed_at, t.revoked_at IS NOT NULL OR t.id IS NULL
+                    FROM subscription s LEFT JOIN device_token t ON t.id = s.token_id
+                    WHERE s.id IN (SELECT subscription FROM holding WHERE customer = ?1
+                                   UNION SELECT subscription FROM pending_holding WHERE customer = ?1 AND held = 1)
+                    ORDER BY s.token_id, s.id
+                    """,
+                arguments: [customer.rawValue]
+            ).map { device in
+                UnconfirmedPurge(
+                    tokenID: device[1], deviceName: device[2], subscription: device[0],
+                    lastConfirmedAt: try (device[3] as String?).map { try Instant(parsing: $0) }, revoked: device[4])
+            }
+            return ErasureStatus(
+                customer: customer, erasedAt: try Instant(parsing: row[0] as String), erasedBy: row[1], removedChanges: row[2],
+                unconfirmed: devices)
+        }
+    }
+}

@@ -1,0 +1,318 @@
+import GRDB
+import OxpeckerProtocol
+import OxpeckerStore
+
+/// What each device holds, in the SQLite backend (`Protocol/README.md`, "Scopes").
+///
+/// A **subscription** is one bootstrapped store. Its **holdings** are the
+/// customers the device has confirmed it holds. An answer that changes them
+/// (a bootstrap page, a pull page with purges or entering customers) is stored
+/// as *pending* under a new `seq`, named in the cursor it returns; the device's
+/// next request carries that cursor, which confirms the answer: its pending
+/// changes become holdings. An answer that was lost is never confirmed (the
+/// device retries with its older cursor), so holdings are always exactly what
+/// the device stored.
+///
+/// Whenever the customers in the device's scopes may have changed (the
+/// membership epoch moved, or the token's scopes differ from those of the last
+/// reconciliation), a pull first reconciles: customers held but no longer
+/// visible are purged, customers visible but not held are sent whole.
+struct SQLiteSubscriptions {
+    let db: Database
+    let device: DeviceIdentity
+
+    /// The most purge notices in one page (the protocol's max_list_items).
+    static let purgesPerPage = 256
+
+    /// The device's scopes in one canonical text, to compare with the last reconciliation's.
+    var scopesKey: String {
+        JSONValue.array(Set(device.scopes).sorted().map { .string($0) }).canonicalText
+    }
+
+    // MARK: Membership
+
+    /// Bumped whenever a customer's scopes change or a customer is erased.
+    static func epoch(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM membership_epoch")) ?? 1
+    }
+
+    static func bumpEpoch(_ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE membership_epoch SET epoch = epoch + 1").execute()
+    }
+
+    /// The SQL condition "customer `column` is in one of the device's scopes", and its arguments.
+    private func visibleCondition(_ column: String) -> (String, StatementArguments) {
+        guard !device.scopes.isEmpty else { return ("0", []) }
+        let marks = Array(repeating: "?", count: device.scopes.count).joined(separator: ", ")
+        return (
+            "EXISTS (SELECT 1 FROM set_element s WHERE s.field = 'scopes' AND s.customer_id = \(column) AND s.removed_hlc IS NULL AND s.element IN (\(marks)))",
+            StatementArguments(device.scopes)
+        )
+    }
+
+    /// The customers in the device's scopes now, in id order, after `after`, at most `limit` (nil: all).
+    func visibleCustomers(after: String = "", limit: Int? = nil) throws -> [String] {
+        guard !device.scopes.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: device.scopes.count).joined(separator: ", ")
+        var arguments = StatementArguments(device.scopes)
+        arguments += [after]
+        var sql = """
+            SELECT DISTINCT customer_id FROM set_element
+            WHERE field = 'scopes' AND removed_hlc IS NULL AND element IN (\(marks)) AND customer_id > ?
+            ORDER BY customer_id
+            """
+        if let limit {
+            sql += " LIMIT ?"
+            arguments += [limit]
+        }
+        return try String.fetchAll(db, sql: sql, arguments: arguments)
+    }
+
+    /// Whether `customer` is in one of the device's scopes now.
+    func isVisible(_ customer: CustomerID) throws -> Bool {
+        let (condition, arguments) = visibleCondition("?")
+        return try Bool.fetchOne(db, sql: "SELECT \(condition)", arguments: [customer.rawValue] + arguments) ?? false
+    }
+
+    /// Why the device may not push `change`, or nil if it may: the customer must
+    /// be in one of the device's scopes (judged change by change, so a push that
+    /// moves a customer out of them refuses its later changes); a customer new
+    /// to the server is accepted only from a change that adds it to one of them.
+    func refusal(of change: Change) throws -> String? {
+        let customer = change.customer
+        let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [customer.rawValue]) ?? false
+        if exists {
+            return try isVisible(customer) ? nil : "customer '\(customer)' is not in this device's scopes"
+        }
+        if change.entity == .profile, change.field == ProfileSet.scopes.name, change.kind == .addWinsSet,
+            change.value["op"]?.stringValue == "add", let scope = change.value["element"]?.stringValue, device.scopes.contains(scope)
+        {
+            return nil
+        }
+        return "customer '\(customer)' is new to the server: its first change must add it to one of this device's scopes ("
+            + (device.scopes.isEmpty ? "it has none" : device.scopes.joined(separator: ", ")) + ")"
+    }
+
+    /// A customer's current scopes, in order.
+    static func scopes(of customer: String, in db: Database) throws -> [String] {
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT DISTINCT element FROM set_element WHERE customer_id = ? AND field = 'scopes' AND removed_hlc IS NULL ORDER BY element"),
+            arguments: [customer])
+    }
+
+    // MARK: Subscriptions
+
+    /// A new subscription for the device, holding nothing yet.
+    func create(at now: Instant) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO subscription (token_id, created_at) VALUES (?, ?)", arguments: [device.tokenID, now.description])
+        return db.lastInsertedRowID
+    }
+
+    /// A new subscription holding every customer visible now, already reconciled:
+    /// the cursor of a device that reads the log from its start.
+    func createHoldingVisible(at now: Instant) throws -> FeedCursor.LogCursor {
+        let subscription = try create(at: now)
+        let insert = try db.cachedStatement(sql: "INSERT INTO holding (subscription, customer, since) VALUES (?, ?, 0)")
+        for customer in try visibleCustomers() { try insert.execute(arguments: [subscription, customer]) }
+        try markReconciled(subscription)
+        return FeedCursor.LogCursor(position: 0, subscription: subscription, seq: 0)
+    }
+
+    private struct Record {
+        let confirmedSeq: Int64
+        let reconciledEpoch: Int64
+        let reconciledScopes: String
+    }
+
+    private func record(_ subscription: Int64) throws -> Record? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes FROM subscription WHERE id = ?"),
+            arguments: [subscription]),
+            (row[0] as String) == device.tokenID
+        else { return nil }
+        return Record(confirmedSeq: row[1], reconciledEpoch: row[2], reconciledScopes: row[3])
+    }
+
+    private func expired(_ subscription: Int64) -> ServerError {
+        ServerError(.cursorExpired, "this server has no subscription \(subscription) for this device; bootstrap again")
+    }
+
+    /// Whether a pull after `cursor` needs no reconciliation and confirms nothing: a read suffices.
+    func isSettled(_ cursor: FeedCursor.LogCursor) throws -> Bool {
+        guard cursor.entering == nil, let record = try record(cursor.subscription) else { return false }
+        let epoch = try Self.epoch(db)
+        return record.confirmedSeq == cursor.seq && record.reconciledEpoch == epoch && record.reconciledScopes == scopesKey
+    }
+
+    /// Confirms the answer the cursor names: its pending changes become holdings.
+    func confirm(subscription: Int64, seq: Int64, at now: Instant) throws {
+        guard let record = try record(subscription) else { throw expired(subscription) }
+        if seq == record.confirmedSeq { return }
+        guard seq > record.confirmedSeq,
+            let answer = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT reconciled_epoch, reconciled_scopes FROM pending_answer WHERE subscription = ? AND seq = ?"),
+                arguments: [subscription, seq])
+        else {
+            // An answer older than the one confirmed: the store went back in time (a restored backup).
+            throw ServerError(.cursorExpired, "this cursor is older than the one this device confirmed; bootstrap again")
+        }
+        for sql in [
+            """
+            INSERT OR REPLACE INTO holding (subscription, customer, since)
+                SELECT subscription, customer, since FROM pending_holding WHERE subscription = ? AND seq = ? AND held = 1
+            """,
+            """
+            DELETE FROM holding WHERE subscription = ?1 AND customer IN
+                (SELECT customer FROM pending_holding WHERE subscription = ?1 AND seq = ?2 AND held = 0)
+            """,
+            "DELETE FROM pending_holding WHERE subscription = ? AND seq <= ?",
+            "DELETE FROM pending_answer WHERE subscription = ? AND seq <= ?",
+        ] {
+            try db.execute(sql: sql, arguments: [subscription, seq])
+        }
+        try db.execute(
+            sql: "UPDATE subscription SET confirmed_seq = ?, confirmed_at = ? WHERE id = ?", arguments: [seq, now.description, subscription])
+        if let epoch = answer[0] as Int64?, let scopes = answer[1] as String? {
+            try db.execute(
+                sql: "UPDATE subscription SET reconciled_epoch = ?, reconciled_scopes = ? WHERE id = ?",
+                arguments: [epoch, scopes, subscription])
+        }
+    }
+
+    private func markReconciled(_ subscription: Int64) throws {
+        try db.execute(
+            sql: "UPDATE subscription SET reconciled_epoch = ?, reconciled_scopes = ? WHERE id = ?",
+            arguments: [try Self.epoch(db), scopesKey, subscription])
+    }
+
+    /// Records an answer that changes what the device holds; returns its seq.
+    /// `added` customers are held with every change up to log position `since`.
+    func recordAnswer(
+        _ subscription: Int64, adding added: [String], since: Int64, removing removed: [String], reconciled: Bool
+    ) throws -> Int64 {
+        let last = try Int64.fetchOne(
+            db, sql: "SELECT max(seq) FROM (SELECT confirmed_seq AS seq FROM subscription WHERE id = ?1 UNION ALL SELECT seq FROM pending_answer WHERE subscription = ?1)",
+            arguments: [subscription]) ?? 0
+        let seq = last + 1
+        try db.execute(
+            sql: "INSERT INTO pending_answer (subscription, seq, reconciled_epoch, reconciled_scopes) VALUES (?, ?, ?, ?)",
+            arguments: [subscription, seq, reconciled ? try Self.epoch(db) : nil, reconciled ? scopesKey : nil])
+        let insert = try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO pending_holding (subscription, seq, customer, held, since) VALUES (?, ?, ?, ?, ?)")
+        for customer in removed { try insert.execute(arguments: [subscription, seq, customer, 0, 0]) }
+        for customer in added { try insert.execute(arguments: [subscription, seq, customer, 1, since]) }
+        return seq
+    }
+
+    // MARK: Pages
+
+    /// Purges and whole states that bring the device's holdings to the customers
+    /// visible now, one page of them; nil when the holdings are already right.
+    func reconcile(_ cursor: FeedCursor.LogCursor, limit: Int, at now: Instant) throws -> LogPage? {
+        guard let record = try record(cursor.subscription) else { throw expired(cursor.subscription) }
+        let epoch = try Self.epoch(db)
+        if cursor.entering == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
+        let visible = Set(try visibleCustomers())
+        let held = Set(try String.fetchAll(
+            db.cachedStatement(sql: "SELECT customer FROM holding WHERE subscription = ?"), arguments: [cursor.subscription]))
+        var leaving = held.subtracting(visible).sorted()
+        var entering = visible.subtracting(held).sorted()
+        if let partial = cursor.entering?.customer.rawValue {
+            if let index = entering.firstIndex(of: partial) {
+                // Go on with the customer being sent.
+                entering.remove(at: index)
+                entering.insert(partial, at: 0)
+            } else if !held.contains(partial) {
+                leaving.append(partial)  // part of it was sent, and it left meanwhile
+            }
+        }
+        if leaving.isEmpty, entering.isEmpty {
+            try markReconciled(cursor.subscription)
+            return nil
+        }
+        let purged = Array(leaving.prefix(Self.purgesPerPage))
+        let purges = try purged.map { customer in
+            let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erased_customer WHERE id = ?"), arguments: [customer]) ?? false
+            return PurgeNotice(customer: CustomerID(unchecked: customer), reason: erased ? .erased : .leftScopes, at: now)
+        }
+        var changes: [String] = []
+        var sent: [String] = []
+        var stillEntering: FeedCursor.EnteringCustomer?
+        var complete = purged.count == leaving.count
+        if complete {
+            let state = try db.cachedStatement(
+                sql: "SELECT position, body FROM change_log WHERE customer = ? AND position > ? AND superseded = 0 ORDER BY position LIMIT ?")
+            for customer in entering {
+                let room = limit - changes.count
+                guard room > 0 else {
+                    complete = false
+                    break
+                }
+                let from = cursor.entering?.customer.rawValue == customer ? cursor.entering?.through ?? 0 : 0
+                let rows = try Row.fetchAll(state, arguments: [customer, from, room + 1])
+                if rows.count <= room {
+                    changes += rows.map { $0[1] }
+                    sent.append(customer)
+                } else {
+                    let part = rows.prefix(room)
+                    changes += part.map { $0[1] }
+                    stillEntering = FeedCursor.EnteringCustomer(customer: CustomerID(unchecked: customer), through: part.last.map { $0[0] } ?? from)
+                    complete = false
+                    break
+                }
+            }
+        }
+        // Entering customers were sent whole, up to the top of the log: the log resumes after it for them.
+        let top = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(position) FROM change_log")) ?? 0
+        let seq = try recordAnswer(cursor.subscription, adding: sent, since: top, removing: purged, reconciled: complete)
+        let next = FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq, entering: stillEntering)
+        // Always has_more: the device's next pull confirms this page, then the log follows.
+        return LogPage(changes: changes, purges: purges, nextCursor: FeedCursor.log(next).cursor, hasMore: true)
+    }
+
+    /// The log after the cursor's position, of the customers the device holds.
+    func logPage(after cursor: FeedCursor.LogCursor, limit: Int) throws -> LogPage {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT c.position, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = ?2
+                    WHERE c.position > ?1 AND c.position > h.since
+                    ORDER BY c.position LIMIT ?3
+                    """),
+            arguments: [cursor.position, cursor.subscription, limit + 1])
+        let page = rows.prefix(limit)
+        var next = cursor
+        if rows.count > limit {
+            next.position = page.last.map { $0[0] } ?? cursor.position
+        } else {
+            // Everything up to the top of the log has been looked at (positions only grow).
+            let top = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(position) FROM change_log")) ?? 0
+            next.position = max(cursor.position, top)
+        }
+        return LogPage(changes: page.map { $0[1] }, purges: [], nextCursor: FeedCursor.log(next).cursor, hasMore: rows.count > limit)
+    }
+
+    /// A bootstrap page: customers visible now after the cursor's, with their state up to its position.
+    func snapshotPage(_ cursor: FeedCursor.SnapshotCursor, limit: Int) throws -> SnapshotPage {
+        let customers = try visibleCustomers(after: cursor.after.rawValue, limit: limit + 1)
+        let page = Array(customers.prefix(limit))
+        let changes = try db.cachedStatement(
+            sql: "SELECT body FROM change_log WHERE customer = ? AND position <= ? AND superseded = 0 ORDER BY position")
+        let snapshots = try page.map { customer in
+            SnapshotCustomer(
+                customer: CustomerID(unchecked: customer), scopes: try Self.scopes(of: customer, in: db),
+                changes: try String.fetchAll(changes, arguments: [customer, cursor.position]))
+        }
+        let seq = try recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], reconciled: false)
+        let more = customers.count > limit
+        let nextPage = more
+            ? FeedCursor.snapshot(
+                FeedCursor.SnapshotCursor(
+                    position: cursor.position, subscription: cursor.subscription, seq: seq, after: CustomerID(unchecked: page.last ?? "")))
+                .cursor : nil
+        let resume = FeedCursor.log(FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq)).cursor
+        return SnapshotPage(customers: snapshots, nextPage: nextPage, resumeCursor: resume)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HummingbirdTesting
+import OxpeckerProtocol
+import OxpeckerServer
+import OxpeckerStore
+@testable import OxpeckerSync
+import Testing
+
+/// The right to erasure: the server forgets the customer's personal data, every
+/// device purges it, and nothing brings it back.
+@Suite("Erasure", .serialized)
+struct ErasureTests {
+    static let name = "Zdenka Quaxworthy"
+    static let noteText = "Plans to buy the mill at Quoxbridge 4711"
+
+    @Test("after an erasure and a sync of every device, no file of the server or of any device holds the name or the note text")
+    func noTraceLeft() async throws {
+        try await LiveServer.run { server in
+            let a = try server.newStore("a"), b = try server.newStore("b")
+            try await a.write { writer in
+                try writer.createCustomer("c-gone", in: [testScope])
+                try writer.set(.legalName, to: Self.name, of: "c-gone")
+                _ = try writer.addNote(NewNote(text: Self.noteText, author: "a-1", channel: .branch), to: "c-gone")
+                try writer.createCustomer("c-kept", in: [testScope])
+                try writer.set(.legalName, to: "Kept Kestrelson", of: "c-kept")
+            }
+            try await sync(a, server, server.token)
+            try await sync(b, server, server.token)
+            let note = try #require(try await b.read { try $0.notes(of: "c-gone") }.first?.id)
+            try await b.write { writer in try writer.reviseNote(note, text: Self.noteText + " (confirmed)", author: "b-1") }
+            try await sync(b, server, server.token)
+            #expect(try await b.read { try $0.search("Quoxbridge") }.count == 1)
+
+            let erased = try await server.storage.eraseCustomer("c-gone", by: "ops-1", at: Instant(millisecondsSince1970: WallClock.system.now()))
+            #expect(erased.unconfirmed.count == 2, "both devices hold it")
+            #expect(erased.removedChanges > 0)
+            let again = try await server.storage.eraseCustomer("c-gone", by: "ops-2", at: Instant(millisecondsSince1970: WallClock.system.now()))
+            #expect(again.erasedBy == "ops-1" && again.erasedAt == erased.erasedAt, "erasing again changes nothing")
+
+            let purgedA = try await sync(a, server, server.token)
+            #expect(purgedA.purges.map(\.customer) == ["c-gone"] && purgedA.purges[0].reason == .erased)
+            #expect(try await server.storage.erasureStatus(of: "c-gone")?.unconfirmed.map(\.deviceName) == ["device"], "b has not synced yet")
+            try await sync(b, server, server.token)
+            #expect(try await server.storage.erasureStatus(of: "c-gone")?.unconfirmed.isEmpty == true)
+
+            for store in [a, b] {
+                #expect(try await store.read { try $0.exists("c-gone") } == false)
+                #expect(try await store.read { try $0.search("Quoxbridge") }.isEmpty)
+                try await store.checkpoint()
+            }
+            try await server.storage.checkpoint()
+            let files = try server.folder.allFiles()
+            #expect(files.contains { $0.hasSuffix("server.oxpecker") } && files.contains { $0.hasSuffix("a.oxpecker") })
+            for secret in [Self.name, "Quaxworthy", "quaxworthy", "Quoxbridge", "quoxbridge", "mill at"] {
+                let holding = try files.filter { try Data(contentsOf: URL(fileURLWithPath: $0)).range(of: Data(secret.utf8)) != nil }
+                #expect(holding.isEmpty, "'\(secret)' is still in \(holding)")
+            }
+            // The check can find things: the customer that was not erased is still there.
+            let kept = try files.filter { try Data(contentsOf: URL(fileURLWithPath: $0)).range(of: Data("Kestrelson".utf8)) != nil }
+            #expect(!kept.isEmpty)
+        }
+    }
+
+    @Test("a device offline during the erasure, with unpushed edits: its edits are dropped, it purges, nothing comes back")
+    func offlineDevice() async throws {
+        try await LiveServer.run { server in
+            let a = try server.newStore("a"), offline = try server.newStore("offline")
+            try await a.write { writer in
+                try writer.createCustomer("c-gone", in: [testScope])
+                try writer.set(.legalName, to: Self.name, of: "c-gone")
+            }
+            try await sync(a, server, server.token)
+            try await sync(offline, server, server.token)
+            try await offline.write { writer in
+                try writer.set(.preferredName, to: "Zed", of: "c-gone")
+                _ = try writer.addNote(NewNote(text: Self.noteText, author: "o-1", channel: .phone), to: "c-gone")
+            }
+            _ = try await server.storage.eraseCustomer("c-gone", by: "ops-1", at: Instant(millisecondsSince1970: WallClock.system.now()))
+
+            let summary = try await sync(offline, server, server.token)
+            #expect(summary.rejections.count == 2 && summary.rejections.allSatisfy { $0.reason == .customerErased })
+            #expect(summary.purges.map(\.customer) == ["c-gone"])
+            #expect(try await offline.read { try ($0.exists("c-gone"), $0.outboxCount(), $0.pushRejections().count) } == (false, 0, 0))
+            // The tombstone: the device cannot write the customer again, and the server takes nothing of it.
+            await #expect(throws: StoreError.customerErased("c-gone")) {
+                try await offline.write { writer in try writer.createCustomer("c-gone", in: [testScope]) }
+            }
+            let fresh = try server.newStore("fresh")
+            try await sync(fresh, server, server.token)
+            #expect(try await fresh.read { try $0.exists("c-gone") } == false)
+            let state = try await server.storage.exportState()
+            #expect(!state.contains("c-gone") && !state.contains("Zed"))
+            try await sync(a, server, server.token)
+            #expect(try await a.read { try $0.exists("c-gone") } == false)
+        }
+    }
+
+    @Test("a push for an erased customer is dropped with customer_erased, also one that would create it again; an unknown customer cannot be erased")
+    func pushAfterErasure() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        try await server.test { client in
+            _ = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2, value: "Jana")]), token: server.token)
+            _ = try await server.storage.eraseCustomer("c-1", by: "admin", at: Instant(millisecondsSince1970: 1_764_000_000_000))
+            let logged = try await server.storage.logCount()
+            let late = try await client.post("/v1/push", pushBody([try fieldChange(3, value: "Jana again")]), token: server.token)
+            #expect(late.json["results"]?.arrayValue?.first?["reason"] == "customer_erased")
+            let recreate = try await client.post("/v1/push", pushBody([try scopeChange(1, replica: "r-2")], replica: "r-2"), token: server.token)
+            #expect(recreate.json["results"]?.arrayValue?.first?["reason"] == "customer_erased")
+            #expect(try await server.storage.logCount() == logged)
+            #expect(!(try await server.storage.exportState()).contains("Jana"))
+        }
+        await #expect(throws: ErasureError.unknownCustomer("c-404")) {
+            try await server.storage.eraseCustomer("c-404", by: "admin", at: Instant(millisecondsSince1970: 1_764_000_000_000))
+        }
+    }
+}
+
+extension ScratchFolder {
+    /// Every regular file under the folder, recursively.
+    func allFiles() throws -> [String] {
+        let root = url.path
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        return enumerator.compactMap { $0 as? String }.map { (root as NSString).appendingPathComponent($0) }.filter { file in
+            var directory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: file, isDirectory: &directory) && !directory.boolValue
+        }
+    }
+}

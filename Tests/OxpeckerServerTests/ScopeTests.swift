@@ -1,0 +1,221 @@
+import Foundation
+import HummingbirdTesting
+import OxpeckerProtocol
+import OxpeckerServer
+import OxpeckerStore
+@testable import OxpeckerSync
+import Synchronization
+import Testing
+
+/// Partial replication: a device sees, and writes, only the customers in its
+/// token's scopes; customers that leave them are purged from it, customers that
+/// enter them arrive whole.
+@Suite("Scopes", .serialized)
+struct ScopeTests {
+    @Test("a device of branch:A can neither read nor write a customer only in branch:B: pull, bootstrap, push")
+    func isolation() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let now = Instant(millisecondsSince1970: 1_764_000_000_000)
+        let tokenA = try await server.storage.createToken(name: "laptop-a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
+        let tokenB = try await server.storage.createToken(name: "laptop-b", scopes: ["branch:B"], expiresAt: nil, now: now).secret
+        try await server.test { client in
+            let fromB = try [
+                scopeChange(1, replica: "r-b", customer: "c-b", scope: "branch:B"),
+                fieldChange(2, replica: "r-b", customer: "c-b", value: "Secret B"),
+            ]
+            let pushedB = try await client.post("/v1/push", pushBody(fromB, replica: "r-b"), token: tokenB)
+            #expect(pushedB.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
+            let fromA = try [
+                scopeChange(1, replica: "r-a", customer: "c-a", scope: "branch:A"),
+                fieldChange(2, replica: "r-a", customer: "c-a", value: "Open A"),
+            ]
+            _ = try await client.post("/v1/push", pushBody(fromA, replica: "r-a"), token: tokenA)
+            let logged = try await server.storage.logCount()
+            let state = try await server.storage.exportState()
+
+            // Pull from the start, and bootstrap: only c-a.
+            let pulled = try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", "{\"limit\":100}", token: tokenA).text)
+            #expect(Set(pulled.changes.map(\.customer)) == ["c-a"])
+            let snapshot = try WireCodec().decode(BootstrapPage.self, from: try await client.post("/v1/bootstrap", "{\"limit\":100}", token: tokenA).text)
+            #expect(snapshot.customers.map(\.customer) == ["c-a"])
+            let later = try WireCodec().decode(
+                PullResponse.self, from: try await client.post("/v1/pull", "{\"after\":\"\(snapshot.resumeCursor.rawValue)\",\"limit\":100}", token: tokenA).text)
+            #expect(later.changes.allSatisfy { $0.customer == "c-a" } && later.purges.isEmpty)
+
+            // Writes: to B's customer, to a new customer put in branch:B, to a new customer without a scope first.
+            let attacks = try [
+                fieldChange(3, replica: "r-a", customer: "c-b", value: "Hacked"),
+                scopeChange(4, replica: "r-a", customer: "c-b", scope: "branch:A"),
+                scopeChange(5, replica: "r-a", customer: "c-new", scope: "branch:B"),
+                fieldChange(6, replica: "r-a", customer: "c-other", value: "No scope"),
+            ]
+            let refused = try await client.post("/v1/push", pushBody(attacks, replica: "r-a"), token: tokenA)
+            let results = refused.json["results"]?.arrayValue ?? []
+            #expect(results.map { $0["reason"] ?? .null } == ["out_of_scope", "out_of_scope", "out_of_scope", "out_of_scope"])
+            #expect(refused.json["acknowledged_through"] == 6, "refused for good")
+            #expect(try await server.storage.logCount() == logged, "nothing of them stored")
+            #expect(try await server.storage.exportState() == state)
+
+            // A new customer in A's own scope is fine, and a device sees nothing with a token of no scope.
+            let created = try await client.post(
+                "/v1/push", pushBody([try scopeChange(7, replica: "r-a", customer: "c-a2", scope: "branch:A")], replica: "r-a"), token: tokenA)
+            #expect(created.json["results"]?.arrayValue?.first?["outcome"] == "accepted")
+            let none = try await server.storage.createToken(name: "nobody", scopes: [], expiresAt: nil, now: now).secret
+            let nothing = try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", "{\"limit\":100}", token: none).text)
+            #expect(nothing.changes.isEmpty)
+        }
+    }
+
+    @Test("a cursor of one token is refused for another: cursor_expired, nothing read")
+    func cursorOfAnotherToken() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let now = Instant(millisecondsSince1970: 1_764_000_000_000)
+        let tokenB = try await server.storage.createToken(name: "laptop-b", scopes: ["branch:B"], expiresAt: nil, now: now).secret
+        try await server.test { client in
+            _ = try await client.post(
+                "/v1/push", pushBody([try scopeChange(1, replica: "r-b", customer: "c-b", scope: "branch:B")], replica: "r-b"), token: tokenB)
+            let pageB = try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", "{\"limit\":1}", token: tokenB).text)
+            let stolen = try await client.post("/v1/pull", "{\"after\":\"\(pageB.nextCursor.rawValue)\",\"limit\":100}", token: server.token)
+            #expect(stolen.status.code == 410 && stolen.json["code"] == "cursor_expired")
+            let snapB = try WireCodec().decode(BootstrapPage.self, from: try await client.post("/v1/bootstrap", "{\"limit\":100}", token: tokenB).text)
+            let stolenSnap = try await client.post("/v1/pull", "{\"after\":\"\(snapB.resumeCursor.rawValue)\",\"limit\":100}", token: server.token)
+            #expect(stolenSnap.json["code"] == "cursor_expired")
+        }
+    }
+
+    @Test("reassigned: the old branch's device purges the customer, outbox included, and the new branch's gets it whole")
+    func reassignment() async throws {
+        try await LiveServer.run { server in
+            let now = Instant(millisecondsSince1970: WallClock.system.now())
+            let tokenA = try await server.storage.createToken(name: "a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
+            let tokenB = try await server.storage.createToken(name: "b", scopes: ["branch:B"], expiresAt: nil, now: now).secret
+            let a = try server.newStore("a"), a2 = try server.newStore("a2"), b = try server.newStore("b")
+            try await a.write { writer in
+                try writer.createCustomer("c-1", in: ["branch:A"])
+                try writer.set(.preferredName, to: "Jana", of: "c-1")
+                for index in 0..<12 { _ = try writer.addNote(NewNote(text: "note \(index)", author: "a-1", channel: .branch), to: "c-1") }
+            }
+            try await sync(a, server, tokenA)
+            try await sync(a2, server, tokenA)
+            try await sync(b, server, tokenB)
+            #expect(try await b.read { try $0.exists("c-1") } == false)
+            // a2 has an edit not pushed yet when a moves the customer to branch B.
+            try await a2.write { writer in try writer.set(.stage, to: .active, of: "c-1") }
+            try await a.write { writer in
+                try writer.add("branch:B", to: .scopes, of: "c-1")
+                try writer.remove("branch:A", from: .scopes, of: "c-1")
+            }
+            let moved = try await sync(a, server, tokenA)
+            #expect(moved.purges.map(\.customer) == ["c-1"] && moved.purges.first?.reason == .leftScopes)
+            #expect(try await a.read { try $0.exists("c-1") } == false)
+            let offline = try await sync(a2, server, tokenA)
+            #expect(offline.rejections.map(\.reason) == [.outOfScope], "the edit came too late")
+            #expect(offline.purges.map(\.customer) == ["c-1"])
+            #expect(try await a2.read { try ($0.exists("c-1"), $0.outboxCount(), $0.pushRejections().count) } == (false, 0, 0))
+            // B pulls it whole, in pages of 4 changes: the customer's state spans several.
+            let arrived = try await sync(b, server, tokenB, pageSize: 4)
+            #expect(arrived.purges.isEmpty)
+            #expect(try await b.read { try $0.notes(of: "c-1", limit: 100).count } == 12)
+            #expect(try await b.read { try $0.profile(of: "c-1")[.preferredName] } == "Jana")
+            #expect(try await b.read { try $0.profile(of: "c-1").sets["scopes"] } == ["branch:B"])
+        }
+    }
+
+    @Test("random scopes, reassignments and token scope changes: each device holds exactly the customers in its scopes", arguments: [5, 77, 1234] as [UInt64])
+    func property(seed: UInt64) async throws {
+        try await LiveServer.run { server in
+            var random = SplitMix(seed: seed)
+            let scopes = ["branch:A", "branch:B", "branch:C"]
+            func someScopes() -> [String] {
+                let picked = scopes.filter { _ in Bool.random(using: &random) }
+                return picked.isEmpty ? [scopes.randomElement(using: &random)!] : picked
+            }
+            let now = Instant(millisecondsSince1970: WallClock.system.now())
+            var devices: [(store: CustomerStore, token: String, id: String, scopes: [String])] = []
+            for index in 0..<4 {
+                let granted = someScopes()
+                let token = try await server.storage.createToken(name: "d\(index)", scopes: granted, expiresAt: nil, now: now)
+                let id = try #require(try await server.storage.tokens().first { $0.name == "d\(index)" }?.id)
+                devices.append((try server.newStore("d\(index)"), token.secret, id, granted))
+            }
+            var created = 0
+            for step in 0..<60 {
+                let index = Int.random(in: 0..<devices.count, using: &random)
+                let device = devices[index]
+                switch Int.random(in: 0..<10, using: &random) {
+                case 0...2:
+                    created += 1
+                    let id = CustomerID(unchecked: "c-\(created)")
+                    let home = device.scopes.randomElement(using: &random)!
+                    try await device.store.write { writer in
+                        try writer.createCustomer(id, in: [home])
+                        try writer.set(.preferredName, to: "name \(step)", of: id)
+                        _ = try writer.addNote(NewNote(text: "met on step \(step)", author: "a", channel: .branch), to: id)
+                    }
+                case 3...4:
+                    // Reassign a customer this device holds: add a scope, maybe drop one.
+                    let held = try await device.store.read { try $0.customers(matching: CustomerFilter(limit: 1000)).map(\.id) }
+                    guard let customer = held.randomElement(using: &random) else { continue }
+                    let target = scopes.randomElement(using: &random)!
+                    let current = try await device.store.read { try $0.profile(of: customer).sets["scopes"] ?? [] }
+                    let drop = Bool.random(using: &random) ? current.filter { $0 != target }.randomElement(using: &random) : nil
+                    try await device.store.write { writer in
+                        _ = try writer.add(target, to: .scopes, of: customer)
+                        if let drop { _ = try writer.remove(drop, from: .scopes, of: customer) }
+                    }
+                case 5:
+                    let granted = someScopes()
+                    #expect(try await server.storage.setTokenScopes(id: device.id, scopes: granted, at: now))
+                    devices[index].scopes = granted
+                case 6:
+                    let held = try await device.store.read { try $0.customers(matching: CustomerFilter(limit: 1000)).map(\.id) }
+                    guard let customer = held.randomElement(using: &random) else { continue }
+                    try await device.store.write { writer in
+                        _ = try writer.addNote(NewNote(text: "edit \(step)", author: "a", channel: .phone), to: customer)
+                    }
+                default:
+                    _ = try await sync(device.store, server, device.token, pageSize: Int.random(in: 2...20, using: &random))
+                }
+            }
+            for _ in 0..<2 {
+                for device in devices { _ = try await sync(device.store, server, device.token, pageSize: 5) }
+            }
+            let serverState = try JSONValue(parsing: try await server.storage.exportState())
+            let everyone = serverCustomers(serverState)
+            for (index, device) in devices.enumerated() {
+                let expected = Set(everyone.filter { !$0.value.isDisjoint(with: device.scopes) }.keys)
+                let held = Set(try await device.store.read { try $0.customers(matching: CustomerFilter(limit: 10_000)).map(\.id.rawValue) })
+                #expect(held == expected, "device \(index) with \(device.scopes) (seed \(seed))")
+                for customer in held {
+                    let notes = try await device.store.read { try $0.notes(of: CustomerID(unchecked: customer), limit: 1000).count }
+                    #expect(notes == noteCount(serverState, customer), "device \(index), \(customer): every note (seed \(seed))")
+                }
+            }
+        }
+    }
+}
+
+/// One sync of `store` with `token`; pull pages of `pageSize` changes.
+@discardableResult
+func sync(_ store: CustomerStore, _ server: LiveServer, _ token: String, pageSize: Int = 500) async throws -> SyncSummary {
+    var configuration = SyncConfiguration(server: server.url, token: token, retry: EndToEndSyncClientTests.quickRetry)
+    configuration.pullPageSize = pageSize
+    return try await SyncClient(store: store, configuration: configuration, transport: try HTTPSyncTransport(server: server.url)).sync()
+}
+
+/// The server's customers and their scopes, from its export.
+func serverCustomers(_ export: JSONValue) -> [String: Set<String>] {
+    var result: [String: Set<String>] = [:]
+    for customer in export["customers"]?.arrayValue ?? [] {
+        guard let id = customer["id"]?.stringValue else { continue }
+        let scopes = customer["sets"]?["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        result[id] = Set(scopes)
+    }
+    return result
+}
+
+func noteCount(_ export: JSONValue, _ customer: String) -> Int {
+    (export["customers"]?.arrayValue ?? []).first { $0["id"]?.stringValue == customer }?["notes"]?.arrayValue?.count ?? -1
+}

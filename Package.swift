@@ -94,6 +94,7 @@ let package = Package(
             dependencies: [
                 "OxpeckerServer", "OxpeckerSync", "oxpecker-server",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -15,7 +15,7 @@ struct OxpeckerServerCommand: AsyncParsableCommand {
             change log and the merged state in an embedded SQLite database.
             Every option can also come from an environment variable (shown in each help).
             """,
-        subcommands: [Serve.self, Token.self, CustomerAdmin.self, ExportState.self],
+        subcommands: [Serve.self, Token.self, CustomerAdmin.self, Audit.self, ExportState.self],
         defaultSubcommand: Serve.self)
 }
 

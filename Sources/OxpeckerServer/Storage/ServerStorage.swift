@@ -131,6 +131,8 @@ public protocol ServerStorage: Sendable {
     /// Where the erasure of `customer` stands, with the devices that have not
     /// confirmed the purge; nil if it was not erased.
     func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus?
+    /// The audit trail of a customer or of a device, oldest first, at most `limit` events.
+    func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent]
     /// The server's materialized state, as canonical JSON (the same form as a device's export).
     func exportState() async throws -> String
 }

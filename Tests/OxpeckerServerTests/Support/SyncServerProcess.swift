@@ -33,6 +33,11 @@ final class SyncServerProcess: @unchecked Sendable {
         child?.kill(SIGKILL)
     }
 
+    /// Runs an administrator's command of `oxpecker-server` on this server's data directory (it may be running).
+    func admin(_ arguments: [String]) async throws -> ProcessResult {
+        try await ChildProcess(BuiltProducts.server, arguments + ["--data-dir", dataDirectory], in: folder.url).wait(timeout: .seconds(60))
+    }
+
     /// Makes a device token with `oxpecker-server token create` (the server may be running), for `scopes`.
     func createToken(name: String, scopes: [String] = ["branch:HN01"]) async throws -> String {
         let result = try await ChildProcess(

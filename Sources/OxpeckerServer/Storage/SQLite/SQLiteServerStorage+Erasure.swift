@@ -35,6 +35,8 @@ extension SQLiteServerStorage {
                 sql: "INSERT INTO erasure (customer, erased_at, erased_by, removed_changes) VALUES (?, ?, ?, ?)",
                 arguments: [id, now.description, actor, removed])
             try SQLiteSubscriptions.bumpEpoch(db)
+            try SQLiteAudit.record(
+                .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", in: db)
         }
         guard let status = try await erasureStatus(of: customer) else { throw ErasureError.unknownCustomer(customer) }
         return status

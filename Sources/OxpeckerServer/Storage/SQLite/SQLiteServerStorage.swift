@@ -112,6 +112,7 @@ public final class SQLiteServerStorage: ServerStorage {
             if change.field == ProfileSet.scopes.name, change.entity == .profile {
                 try SQLiteSubscriptions.bumpEpoch(db)  // who sees this customer may have changed
             }
+            try SQLiteAudit.recordChange(change, by: device, at: receivedAt, in: db)
             return PushResult(number: number, outcome: .accepted)
         }
     }
@@ -188,6 +189,9 @@ public final class SQLiteServerStorage: ServerStorage {
                     token.id, name, TokenSecret.hash(token.secret), JSONValue.array(scopes.map { .string($0) }).canonicalText,
                     now.description, expiresAt?.description,
                 ])
+            try SQLiteAudit.record(
+                .tokenCreate, at: now.description, actor: Self.administrator, token: token.id,
+                detail: "scopes " + scopes.joined(separator: ","), in: db)
         }
         return token
     }
@@ -211,15 +215,27 @@ public final class SQLiteServerStorage: ServerStorage {
             try db.execute(
                 sql: "UPDATE device_token SET scopes = ? WHERE id = ?",
                 arguments: [JSONValue.array(scopes.map { .string($0) }).canonicalText, id])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try SQLiteAudit.record(
+                .tokenScopes, at: at.description, actor: Self.administrator, token: id, detail: "scopes " + scopes.joined(separator: ","), in: db)
+            return true
         }
     }
 
     public func revokeToken(id: String, at: Instant) async throws -> Bool {
         try await state.writeDatabase { _, db in
             try db.execute(sql: "UPDATE device_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at.description, id])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try SQLiteAudit.record(.tokenRevoke, at: at.description, actor: Self.administrator, token: id, in: db)
+            return true
         }
+    }
+
+    /// The actor recorded for token operations, which come from the data directory's owner.
+    static let administrator = "admin"
+
+    public func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent] {
+        try await state.readDatabase { _, db in try SQLiteAudit.events(query, limit: limit, in: db) }
     }
 
     public func exportState() async throws -> String {

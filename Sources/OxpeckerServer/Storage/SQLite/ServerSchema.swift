@@ -104,5 +104,30 @@ enum ServerSchema {
                     ) WITHOUT ROWID;
                     """)
         },
+        ServerMigration(name: "server-v4-audit") { db in
+            // Append-only: the triggers refuse any update or delete, whoever asks.
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_event (
+                        sequence INTEGER PRIMARY KEY,
+                        at TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        customer TEXT,
+                        entity TEXT,
+                        field TEXT,
+                        record TEXT,
+                        token TEXT,
+                        detail TEXT
+                    );
+                    CREATE INDEX audit_event_by_customer ON audit_event(customer, sequence) WHERE customer IS NOT NULL;
+                    CREATE INDEX audit_event_by_actor ON audit_event(actor, sequence);
+                    CREATE INDEX audit_event_by_token ON audit_event(token, sequence) WHERE token IS NOT NULL;
+                    CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    """)
+        },
     ]
 }

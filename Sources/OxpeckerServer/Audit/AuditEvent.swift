@@ -1,0 +1,64 @@
+import OxpeckerProtocol
+
+/// One entry of the server's append-only audit trail: who did what to which
+/// customer or token, when. It holds references only (ids, field names, scope
+/// names, change numbers), never a value, a name or a note's text.
+public struct AuditEvent: Sendable, Hashable {
+    /// What happened.
+    public struct Action: RawRepresentable, Sendable, Hashable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// A device's change to a customer was stored.
+        public static let change = Action(rawValue: "change")
+        /// A customer was erased.
+        public static let erase = Action(rawValue: "erase")
+        /// A device token was made.
+        public static let tokenCreate = Action(rawValue: "token_create")
+        /// A token was revoked.
+        public static let tokenRevoke = Action(rawValue: "token_revoke")
+        /// A token's scopes were replaced.
+        public static let tokenScopes = Action(rawValue: "token_scopes")
+    }
+
+    /// Its place in the trail (grows by one per event).
+    public let sequence: Int64
+    public let at: Instant
+    /// Who: a device token's id, or the administrator's name.
+    public let actor: String
+    public let action: Action
+    /// The customer it concerns, if any.
+    public let customer: CustomerID?
+    /// For a change: the entity (`profile`, `note` …), the field or consent purpose, the record's id.
+    public let entity: String?
+    public let field: String?
+    public let record: String?
+    /// The token it concerns, for token events.
+    public let token: String?
+    /// References that say more: `r-laptop-7#42` (the change), `add branch:HN01`, `scopes branch:A,branch:B`.
+    public let detail: String?
+
+    public init(
+        sequence: Int64, at: Instant, actor: String, action: Action, customer: CustomerID?, entity: String?, field: String?,
+        record: String?, token: String?, detail: String?
+    ) {
+        self.sequence = sequence
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.customer = customer
+        self.entity = entity
+        self.field = field
+        self.record = record
+        self.token = token
+        self.detail = detail
+    }
+}
+
+/// Which part of the audit trail to read.
+public enum AuditQuery: Sendable, Hashable {
+    /// Everything about one customer.
+    case customer(CustomerID)
+    /// Everything a device did, and everything done to its token.
+    case device(tokenID: String)
+}

@@ -151,11 +151,7 @@ public struct StoreReader {
             db.cachedStatement(
                 sql: "SELECT id, type, date, source, confidence, detail FROM life_event WHERE customer_id = ? ORDER BY date DESC, id"),
             arguments: [id.rawValue]
-        ).map { row in
-            LifeEvent(
-                id: RecordID(unchecked: row[0]), type: LifeEventType(rawValue: row[1]), typeName: row[1],
-                date: try LocalDate(parsing: row[2]), source: row[3], confidence: row[4], detail: row[5])
-        }
+        ).map(Self.lifeEvent)
     }
 
     /// The customer's contacts, newest first.
@@ -164,11 +160,7 @@ public struct StoreReader {
             db.cachedStatement(
                 sql: "SELECT id, channel, purpose, topic, at, outcome FROM contact WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
             arguments: [id.rawValue, limit]
-        ).map { row in
-            ContactRecord(
-                id: RecordID(unchecked: row[0]), channel: Channel(rawValue: row[1]), channelName: row[1], purpose: row[2],
-                topic: row[3], at: try Instant(parsing: row[4]), outcome: ContactOutcome(rawValue: row[5]), outcomeName: row[5])
-        }
+        ).map(Self.contactRecord)
     }
 
     /// Every consent decision of the customer, oldest first.

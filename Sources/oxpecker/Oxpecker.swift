@@ -30,6 +30,7 @@ struct Oxpecker: ParsableCommand {
               5  store problem: missing, foreign or newer store file; database error
               6  refused: the customer exists, the note was redacted, or erased
               7  sync failed: the server could not be reached, or refused the sync (token, version)
+              8  may-contact: the contact gate says no
             """,
         version: "0.1.0",
         subcommands: [
@@ -37,6 +38,7 @@ struct Oxpecker: ParsableCommand {
             ContactCommand.self, ShowCommand.self, ListCommand.self, SearchCommand.self, ExportCommand.self,
             OutboxCommand.self, FieldsCommand.self, ImportCommand.self,
             SyncCommand.self, ConflictsCommand.self,
+            BriefCommand.self, MayContactCommand.self, SignalsCommand.self, RulesCommand.self,
         ]
     )
 

@@ -13,6 +13,8 @@ enum ExitStatus: Int32 {
     case refused = 6
     /// `oxpecker sync`: the server could not be reached within the retry budget, or refused the sync.
     case syncFailed = 7
+    /// `oxpecker may-contact`: the contact gate says no (a scriptable answer, not a failure).
+    case mayNotContact = 8
 }
 
 /// A mistake the command line itself detects, before or besides the store.

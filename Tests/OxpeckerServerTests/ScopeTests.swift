@@ -120,6 +120,13 @@ struct ScopeTests {
             #expect(try await b.read { try $0.notes(of: "c-1", limit: 100).count } == 12)
             #expect(try await b.read { try $0.profile(of: "c-1")[.preferredName] } == "Jana")
             #expect(try await b.read { try $0.profile(of: "c-1").sets["scopes"] } == ["branch:B"])
+            // Back to branch A: a gets it whole again, its own earlier notes included.
+            try await b.write { writer in _ = try writer.add("branch:A", to: .scopes, of: "c-1") }
+            try await sync(b, server, tokenB)
+            let back = try await sync(a, server, tokenA, pageSize: 5)
+            #expect(back.purges.isEmpty)
+            #expect(try await a.read { try $0.notes(of: "c-1", limit: 100).count } == 12)
+            #expect(try await export(a) == export(b))
         }
     }
 

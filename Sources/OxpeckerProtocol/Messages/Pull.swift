@@ -13,23 +13,30 @@ public struct PullRequest: WireMessage {
     public var after: SyncCursor?
     /// The most changes wanted: 1 to ``WireLimits/maximumChangesPerPull``.
     public var limit: Int
+    /// The pulling store's replica, if it says: the server then leaves the
+    /// store's own changes out of the log (it has them); they still come in the
+    /// whole state of a customer that enters its scopes.
+    public var replica: ReplicaID?
 
     /// Makes a request.
-    public init(after: SyncCursor?, limit: Int) {
+    public init(after: SyncCursor?, limit: Int, replica: ReplicaID? = nil) {
         self.after = after
         self.limit = limit
+        self.replica = replica
     }
 
     public init(wire value: WireValue) throws(WireError) {
         var object = try value.object()
         after = try object.optionalMember("after")?.cursor()
         limit = try object.member("limit").int(in: 1...value.limits.maximumChangesPerPull)
+        replica = try object.optionalMember("replica")?.identifier(ReplicaID.self)
         try object.finish()
     }
 
     public var wireJSON: JSONValue {
         var members: [String: JSONValue] = ["limit": .integer(Int64(limit))]
         if let after { members["after"] = .string(after.rawValue) }
+        if let replica { members["replica"] = .string(replica.rawValue) }
         return .object(members)
     }
 }

@@ -61,7 +61,7 @@ struct SyncAPI: Sendable {
         let device = try await authenticate(request)
         let pull = try await decode(PullRequest.self, request)
         let limit = min(pull.limit, configuration.limits.maximumChangesPerPull)
-        let page = try await storage.pull(after: pull.after, limit: limit, for: device, at: now)
+        let page = try await storage.pull(after: pull.after, limit: limit, for: device, replica: pull.replica, at: now)
         // The stored bodies are canonical already: splice them, keys in canonical order.
         var text = "{\"changes\":[" + page.changes.joined(separator: ",") + "],\"has_more\":" + (page.hasMore ? "true" : "false")
         text += ",\"next_cursor\":\"" + page.nextCursor.rawValue + "\",\"purges\":"

@@ -107,9 +107,10 @@ public protocol ServerStorage: Sendable {
     /// for the customers in the device's scopes now), by the rules of
     /// `Protocol/README.md` ("Scopes"): customers that left the device's scopes
     /// are purged, customers that entered it are sent whole, then the log
-    /// follows, filtered to the customers the device holds. Throws
+    /// follows, filtered to the customers the device holds, without the changes
+    /// of `replica` (the pulling store's own; nil: all). Throws
     /// ``ServerError`` `cursor_expired` for a cursor it does not know.
-    func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> LogPage
+    func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> LogPage
     /// A page of the current state of the customers in the device's scopes
     /// (`page` nil: start a new snapshot, which makes a new subscription).
     func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage

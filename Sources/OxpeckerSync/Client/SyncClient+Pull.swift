@@ -18,7 +18,9 @@ extension SyncClient {
         while true {
             let page: PullResponse
             do {
-                page = try await session.send(PullRequest(after: cursor, limit: limit), to: .pull, expecting: PullResponse.self)
+                // With our replica, the server leaves our own changes out of the log (we have them).
+                page = try await session.send(
+                    PullRequest(after: cursor, limit: limit, replica: me), to: .pull, expecting: PullResponse.self)
             } catch SyncError.refused(let refusal) where refusal.code == .cursorExpired && !bootstrappedAgain {
                 logger.notice("the server no longer knows this store's cursor; bootstrapping again")
                 bootstrappedAgain = true
@@ -45,8 +47,8 @@ extension SyncClient {
             }
             let counts = try await store.write { writer in
                 var counts = PageCounts()
-                // This store's own changes are applied too: they bring back what a purge took
-                // when a customer returns to its scopes (for the others they change nothing).
+                // Our own changes come only in the whole state of a customer entering our
+                // scopes: they bring back what a purge took.
                 counts.changes = page.items.filter { $0.replica != me }.count
                 counts.add(try writer.apply(page.items.supported))
                 for unsupported in page.items.unsupported where unsupported.replica != me {

@@ -139,13 +139,13 @@ public final class SQLiteServerStorage: ServerStorage {
         return through
     }
 
-    public func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> LogPage {
+    public func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> LogPage {
         let parsed = try cursor.map { cursor throws(ServerError) in try FeedCursor.log(parsing: cursor) }
         if let parsed {
             // Most pulls confirm nothing and find the device's customers unchanged: a read.
             let settled = try await state.readDatabase { _, db in
                 let subscriptions = SQLiteSubscriptions(db: db, device: device)
-                return try subscriptions.isSettled(parsed) ? try subscriptions.logPage(after: parsed, limit: limit) : nil
+                return try subscriptions.isSettled(parsed) ? try subscriptions.logPage(after: parsed, limit: limit, excluding: replica) : nil
             }
             if let settled { return settled }
         }
@@ -159,7 +159,9 @@ public final class SQLiteServerStorage: ServerStorage {
                 cursor = try subscriptions.createHoldingVisible(at: now)
             }
             if let page = try subscriptions.reconcile(cursor, limit: limit, at: now) { return page }
-            return try subscriptions.logPage(after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit)
+            return try subscriptions.logPage(
+                after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit,
+                excluding: replica)
         }
     }
 

@@ -272,16 +272,17 @@ struct SQLiteSubscriptions {
         return LogPage(changes: changes, purges: purges, nextCursor: FeedCursor.log(next).cursor, hasMore: true)
     }
 
-    /// The log after the cursor's position, of the customers the device holds.
-    func logPage(after cursor: FeedCursor.LogCursor, limit: Int) throws -> LogPage {
+    /// The log after the cursor's position, of the customers the device holds,
+    /// without the changes of `replica` (the pulling store has them).
+    func logPage(after cursor: FeedCursor.LogCursor, limit: Int, excluding replica: ReplicaID?) throws -> LogPage {
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT c.position, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = ?2
-                    WHERE c.position > ?1 AND c.position > h.since
+                    WHERE c.position > ?1 AND c.position > h.since AND c.replica <> ?4
                     ORDER BY c.position LIMIT ?3
                     """),
-            arguments: [cursor.position, cursor.subscription, limit + 1])
+            arguments: [cursor.position, cursor.subscription, limit + 1, replica?.rawValue ?? ""])
         let page = rows.prefix(limit)
         var next = cursor
         if rows.count > limit {

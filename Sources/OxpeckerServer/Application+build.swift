@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import OxpeckerProtocol
 
@@ -8,16 +9,21 @@ import OxpeckerProtocol
 /// let app = try await buildApplication(configuration: ServerConfiguration(port: 8080))
 /// try await app.runService()   // until SIGTERM or SIGINT; in-flight requests finish
 /// ```
+///
+/// - Throws: ``ConfigurationError`` when the TLS files or the JWT keys do not load.
 public func buildApplication(
     configuration: ServerConfiguration, storage: (any ServerStorage)? = nil, logger: Logger = Logger(label: "oxpecker-server"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let storage = try storage ?? SQLiteServerStorage(dataDirectory: configuration.dataDirectory, clock: configuration.clock)
-    let router = Router()
+    let authenticator = try await RequestAuthenticator(configuration: configuration, storage: storage)
+    let router = Router(context: ServerRequestContext.self)
     router.add(middleware: ErrorEnvelopeMiddleware())
-    SyncAPI(storage: storage, configuration: configuration).register(on: router)
+    SyncAPI(storage: storage, configuration: configuration, authenticator: authenticator).register(on: router)
+    AdminAPI(storage: storage, configuration: configuration, authenticator: authenticator).register(on: router)
     return Application(
         router: router,
+        server: try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "oxpecker-server"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

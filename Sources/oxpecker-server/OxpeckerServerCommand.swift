@@ -15,7 +15,7 @@ struct OxpeckerServerCommand: AsyncParsableCommand {
             change log and the merged state in an embedded SQLite database.
             Every option can also come from an environment variable (shown in each help).
             """,
-        subcommands: [Serve.self, Token.self, CustomerAdmin.self, Audit.self, ExportState.self],
+        subcommands: [Serve.self, Token.self, AdminToken.self, CustomerAdmin.self, Audit.self, ExportState.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -37,6 +37,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server until SIGTERM or SIGINT (the default command).")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var security: SecurityOptions
 
     @Option(help: "The interface to listen on (env OXPECKER_HOST); 0.0.0.0 serves every interface.")
     var host: String = ProcessInfo.processInfo.environment["OXPECKER_HOST"] ?? "127.0.0.1"
@@ -59,72 +60,18 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "oxpecker-server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: data.dataDirectory, maximumClockSkewMillis: Int64(maxClockSkew) * 1000)
+        configuration.tls = security.tls
+        configuration.jwt = try security.jwt()
         let storage = try data.openStorage()
+        let (scheme, host, dataDirectory) = (configuration.tls == nil ? "http" : "https", configuration.host, configuration.dataDirectory)
         let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger) { port in
             // One line on stdout that scripts and tests wait for.
-            let line = "oxpecker-server listening on http://\(configuration.host):\(port) (data: \(configuration.dataDirectory))\n"
+            let line = "oxpecker-server listening on \(scheme)://\(host):\(port) (data: \(dataDirectory))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()
-    }
-}
-
-struct Token: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Make, list and revoke device tokens.", subcommands: [Create.self, List.self, Revoke.self, SetScopes.self])
-
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Make a device token; prints the secret once, on the first line of stdout.")
-        @OptionGroup var data: DataOptions
-        @Option(help: "The device's name, for people and logs.") var name: String
-        @Option(help: "A scope the device may see (repeat for several), like branch:HN01.") var scope: [String] = []
-        @Option(help: "Days until the token expires (default: never).") var expiresInDays: Int?
-
-        func validate() throws {
-            guard !name.isEmpty, name.count <= 200 else { throw ValidationError("--name must be 1 to 200 characters") }
-            for scope in scope where !ScopeRule.accepts(scope) {
-                throw ValidationError("invalid scope '\(scope)': use kind:id, like branch:HN01")
-            }
-            if let days = expiresInDays, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
-        }
-
-        func run() async throws {
-            let storage = try data.openStorage()
-            let now = Instant(millisecondsSince1970: WallClock.system.now())
-            let expiry = expiresInDays.map { Instant(millisecondsSince1970: now.millisecondsSince1970 + Int64($0) * 86_400_000) }
-            let token = try await storage.createToken(name: name, scopes: scope, expiresAt: expiry, now: now)
-            print(token.secret)
-            FileHandle.standardError.write(Data("token \(token.id) for '\(name)' created; the secret above is shown only once\n".utf8))
-        }
-    }
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
-        @OptionGroup var data: DataOptions
-
-        func run() async throws {
-            for token in try await data.openStorage().tokens() {
-                let state = token.revokedAt.map { "revoked \($0)" } ?? token.expiresAt.map { "expires \($0)" } ?? "active"
-                print("\(token.id)  \(token.name)  scopes: \(token.scopes.joined(separator: ","))  created \(token.createdAt)  \(state)")
-            }
-        }
-    }
-
-    struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token; it fails from the next request on.")
-        @OptionGroup var data: DataOptions
-        @Argument(help: "The token's id, as `token list` shows it.") var id: String
-
-        func run() async throws {
-            guard try await data.openStorage().revokeToken(id: id, at: Instant(millisecondsSince1970: WallClock.system.now())) else {
-                FileHandle.standardError.write(Data("error: no active token '\(id)'\n".utf8))
-                throw ExitCode(3)
-            }
-            print("revoked \(id)")
-        }
     }
 }
 

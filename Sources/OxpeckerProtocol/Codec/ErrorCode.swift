@@ -62,6 +62,9 @@ public struct ErrorCode: WireToken {
     // Server: the request is well-formed but cannot be served.
     public static let unauthorized = ErrorCode(unchecked: "unauthorized")
     public static let forbidden = ErrorCode(unchecked: "forbidden")
+    public static let tokenExpired = ErrorCode(unchecked: "token_expired")
+    public static let tokenRevoked = ErrorCode(unchecked: "token_revoked")
+    public static let tokenInvalid = ErrorCode(unchecked: "token_invalid")
     public static let notFound = ErrorCode(unchecked: "not_found")
     public static let unsupportedMediaType = ErrorCode(unchecked: "unsupported_media_type")
     public static let cursorExpired = ErrorCode(unchecked: "cursor_expired")
@@ -113,9 +116,15 @@ public struct ErrorCode: WireToken {
         Entry(code: .versionUnsupported, httpStatus: 400, use: .message,
               summary: "The client's protocol version is newer than the server's. Retry with supported_versions.max if the client speaks it."),
         Entry(code: .unauthorized, httpStatus: 401, use: .message,
-              summary: "No valid bearer token."),
+              summary: "No bearer token, or one the server does not know or cannot read. Get a token from the server's operators."),
         Entry(code: .forbidden, httpStatus: 403, use: .message,
-              summary: "The token does not allow this operation."),
+              summary: "The credential is valid but does not allow this operation (a device token on an admin endpoint, an admin token on a sync endpoint)."),
+        Entry(code: .tokenExpired, httpStatus: 401, use: .message,
+              summary: "The device token or JWT is past its expiry. Get a new one; do not retry with this one."),
+        Entry(code: .tokenRevoked, httpStatus: 401, use: .message,
+              summary: "The token was revoked by an administrator. Get a new one; do not retry with this one."),
+        Entry(code: .tokenInvalid, httpStatus: 401, use: .message,
+              summary: "A JWT failed verification: bad signature, unknown key, wrong issuer or audience, not yet valid, or a missing or malformed claim."),
         Entry(code: .notFound, httpStatus: 404, use: .message,
               summary: "No such endpoint or resource."),
         Entry(code: .unsupportedMediaType, httpStatus: 415, use: .message,

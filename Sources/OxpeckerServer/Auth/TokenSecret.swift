@@ -2,14 +2,25 @@ import Crypto
 import Foundation
 
 /// Bearer token secrets: random, shown once, stored only as a SHA-256 hash.
+///
+/// The prefix tells the kinds apart at a glance (in a log, a leaked file, a
+/// secret scanner): `oxp_` for a device, `oxpa_` for an administrator.
 enum TokenSecret {
-    /// A new secret: `oxp_` and 32 random bytes in base64url (43 characters).
-    static func make() -> String {
+    /// A new secret: the kind's prefix and 32 random bytes in base64url (43 characters).
+    static func make(_ kind: TokenKind) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let text = Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return "oxp_" + text
+        return prefix(of: kind) + text
+    }
+
+    /// `oxp_` or `oxpa_`.
+    static func prefix(of kind: TokenKind) -> String {
+        switch kind {
+        case .device: "oxp_"
+        case .admin: "oxpa_"
+        }
     }
 
     /// The hash stored for `secret`, lowercase hex.
@@ -20,8 +31,8 @@ enum TokenSecret {
         }.joined()
     }
 
-    /// A short random id for a token record.
-    static func makeID() -> String {
-        "tok-" + UUID().uuidString.lowercased().prefix(13).replacingOccurrences(of: "-", with: "")
+    /// A short random id for a token record: `tok-…` for a device, `adm-…` for an administrator.
+    static func makeID(_ kind: TokenKind) -> String {
+        (kind == .device ? "tok-" : "adm-") + UUID().uuidString.lowercased().prefix(13).replacingOccurrences(of: "-", with: "")
     }
 }

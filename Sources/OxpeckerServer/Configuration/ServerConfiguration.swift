@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     public var limits: WireLimits
     /// The wall clock (injected by tests).
     public var clock: WallClock
+    /// The certificate and key to serve HTTPS with; nil serves plain HTTP.
+    public var tls: TLSSettings? = nil
+    /// How JWTs from an identity provider are verified; nil refuses JWTs (device tokens only).
+    public var jwt: JWTSettings? = nil
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "oxpecker-data",

@@ -24,6 +24,10 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             response = HTTPReply.json(
                 WireCodec().encodeText(envelope), status: HTTPResponse.Status(code: envelope.code.httpStatus))
+            if envelope.code.httpStatus == 401 {
+                // RFC 6750: a 401 names the scheme it wants.
+                response.headers[.wwwAuthenticate] = "Bearer realm=\"oxpecker\", error=\"invalid_token\""
+            }
         }
         response.headers[HTTPReply.requestIDHeader] = requestID
         return response

@@ -11,15 +11,17 @@ import OxpeckerStore
 struct SyncAPI: Sendable {
     let storage: any ServerStorage
     let configuration: ServerConfiguration
+    let authenticator: RequestAuthenticator
     let codec: WireCodec
 
-    init(storage: any ServerStorage, configuration: ServerConfiguration) {
+    init(storage: any ServerStorage, configuration: ServerConfiguration, authenticator: RequestAuthenticator) {
         self.storage = storage
         self.configuration = configuration
+        self.authenticator = authenticator
         self.codec = WireCodec(limits: configuration.limits)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServerRequestContext>) {
         router.get("/health") { _, _ in
             HTTPReply.json(#"{"status":"ok"}"#)
         }
@@ -32,7 +34,7 @@ struct SyncAPI: Sendable {
 
     private var now: Instant { Instant(millisecondsSince1970: configuration.clock.now()) }
 
-    func hello(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func hello(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let device = try await authenticate(request)
         let hello = try await decode(HelloRequest.self, request)
         if let refusal = ProtocolVersion.check(hello.protocolVersion) {
@@ -44,7 +46,7 @@ struct SyncAPI: Sendable {
             serverTime: now, limits: configuration.limits)))
     }
 
-    func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func push(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let device = try await authenticate(request)
         let push = try await decode(PushRequest.self, request)
         let response = try await storage.push(
@@ -57,7 +59,7 @@ struct SyncAPI: Sendable {
         return HTTPReply.json(codec.encodeText(response))
     }
 
-    func pull(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func pull(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let device = try await authenticate(request)
         let pull = try await decode(PullRequest.self, request)
         let limit = min(pull.limit, configuration.limits.maximumChangesPerPull)
@@ -71,7 +73,7 @@ struct SyncAPI: Sendable {
         return HTTPReply.json(text)
     }
 
-    func bootstrap(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func bootstrap(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let device = try await authenticate(request)
         let bootstrap = try await decode(BootstrapRequest.self, request)
         let limit = min(bootstrap.limit, configuration.limits.maximumCustomersPerPage)
@@ -92,16 +94,9 @@ struct SyncAPI: Sendable {
         return HTTPReply.json(text)
     }
 
-    /// The device of the request's bearer token, or `unauthorized`.
+    /// The device of the request's credential, or a refusal (see ``RequestAuthenticator``).
     private func authenticate(_ request: Request) async throws -> DeviceIdentity {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw ServerError(.unauthorized, "send a device token: Authorization: Bearer <token>")
-        }
-        let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let device = try await storage.device(forTokenHash: TokenSecret.hash(secret), at: now) else {
-            throw ServerError(.unauthorized, "the token is unknown, expired or revoked")
-        }
-        return device
+        try await authenticator.device(for: request)
     }
 
     private func decode<Message: WireMessage>(_ type: Message.Type, _ request: Request) async throws -> Message {

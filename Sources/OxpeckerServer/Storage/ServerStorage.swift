@@ -1,11 +1,11 @@
 import OxpeckerProtocol
 import OxpeckerStore
 
-/// The device a request comes from, as its token says.
+/// The device a request comes from, as its token (or its verified JWT) says.
 public struct DeviceIdentity: Sendable, Hashable {
-    /// The token's id (not the secret).
+    /// The token's id (not the secret); `jwt:<subject>` for a JWT caller.
     public let tokenID: String
-    /// The device's name, given when the token was made.
+    /// The device's name, given when the token was made; a JWT's subject.
     public let name: String
     /// The scopes the token grants: the device sees, and may write, only the
     /// customers in at least one of them.
@@ -18,20 +18,47 @@ public struct DeviceIdentity: Sendable, Hashable {
     }
 }
 
+/// What a stored token lets its holder do. The two kinds live apart: a device
+/// token never opens an admin endpoint, an admin token never syncs.
+public enum TokenKind: String, Sendable, Hashable, CaseIterable {
+    /// Syncs one device: hello, push, pull and bootstrap, within its scopes.
+    case device
+    /// Calls the admin endpoints (`/v1/admin/…`).
+    case admin
+}
+
 /// A bearer token just made: the secret is shown once and stored only as a hash.
 public struct IssuedToken: Sendable, Hashable {
     public let id: String
     public let secret: String
 }
 
-/// A token as listed for an administrator: never the secret.
+/// A token as stored and listed for an administrator: never the secret.
 public struct TokenRecord: Sendable, Hashable {
     public let id: String
+    public let kind: TokenKind
     public let name: String
     public let scopes: [String]
     public let createdAt: Instant
     public let expiresAt: Instant?
     public let revokedAt: Instant?
+
+    public init(
+        id: String, kind: TokenKind, name: String, scopes: [String], createdAt: Instant, expiresAt: Instant?, revokedAt: Instant?
+    ) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.scopes = scopes
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+
+    /// Whether the token is past its expiry at `instant`.
+    public func isExpired(at instant: Instant) -> Bool {
+        expiresAt.map { $0 <= instant } ?? false
+    }
 }
 
 /// A page of the change log for one device: canonical change bodies in log
@@ -99,8 +126,9 @@ public struct PushPolicy: Sendable {
 public protocol ServerStorage: Sendable {
     /// The server's own replica id.
     var replica: ReplicaID { get }
-    /// The device whose token hashes to `tokenHash`, if the token is valid at `at`.
-    func device(forTokenHash tokenHash: String, at: Instant) async throws -> DeviceIdentity?
+    /// The token, of either kind, whose secret hashes to `tokenHash`, revoked and
+    /// expired ones included (the caller tells the holder which it is); nil if none.
+    func token(forHash tokenHash: String) async throws -> TokenRecord?
     /// Stores a push in one transaction: new changes are merged into the state and appended to the log.
     func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse
     /// The next page for `device` after `cursor` (nil: the log from its start,
@@ -114,14 +142,14 @@ public protocol ServerStorage: Sendable {
     /// A page of the current state of the customers in the device's scopes
     /// (`page` nil: start a new snapshot, which makes a new subscription).
     func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage
-    /// Makes a device token.
-    func createToken(name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken
-    /// Every token, newest first.
-    func tokens() async throws -> [TokenRecord]
+    /// Makes a token of `kind` (an admin token has no scopes).
+    func createToken(_ kind: TokenKind, name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken
+    /// Every token of `kind`, newest first.
+    func tokens(_ kind: TokenKind) async throws -> [TokenRecord]
     /// Replaces a token's scopes; false if there is no such token. The device's
     /// next pull purges the customers it no longer sees and sends those it now sees.
     func setTokenScopes(id: String, scopes: [String], at: Instant) async throws -> Bool
-    /// Revokes a token; false if there is no such token.
+    /// Revokes a token of either kind; false if there is no such token, or it was revoked already.
     func revokeToken(id: String, at: Instant) async throws -> Bool
     /// Erases a customer (right to erasure): every trace of its personal data
     /// leaves the state and the log; a tombstone with no personal data stays, so
@@ -136,4 +164,16 @@ public protocol ServerStorage: Sendable {
     func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent]
     /// The server's materialized state, as canonical JSON (the same form as a device's export).
     func exportState() async throws -> String
+}
+
+extension ServerStorage {
+    /// Makes a device token.
+    public func createToken(name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken {
+        try await createToken(.device, name: name, scopes: scopes, expiresAt: expiresAt, now: now)
+    }
+
+    /// Every device token, newest first.
+    public func tokens() async throws -> [TokenRecord] {
+        try await tokens(.device)
+    }
 }

@@ -31,10 +31,12 @@ public struct SyncClient: Sendable {
 
     /// A client over HTTP (AsyncHTTPClient's shared client).
     ///
-    /// - Throws: ``SyncError/invalidServer(_:reason:)`` if the configuration's server is not an http(s) URL.
+    /// - Throws: ``SyncError/invalidServer(_:reason:)`` if the configuration's server is not an http(s) URL,
+    ///   ``SyncError/invalidCertificateAuthority(_:reason:)`` if its CA file does not load.
     public init(store: CustomerStore, configuration: SyncConfiguration, logger: Logger = Logger(label: "oxpecker.sync")) throws(SyncError) {
         let transport = try HTTPSyncTransport(
-            server: configuration.server, timeout: configuration.requestTimeout, maximumResponseBytes: configuration.maximumResponseBytes)
+            server: configuration.server, certificateAuthorityFile: configuration.certificateAuthorityFile,
+            timeout: configuration.requestTimeout, maximumResponseBytes: configuration.maximumResponseBytes)
         self.init(store: store, configuration: configuration, transport: transport, logger: logger)
     }
 

@@ -7,8 +7,11 @@
 public struct SyncConfiguration: Sendable {
     /// The server's base URL, like `http://127.0.0.1:8080`.
     public var server: String
-    /// The device's bearer token (from `oxpecker-server token create`).
+    /// The device's bearer token (from `oxpecker-server token create`), or a JWT from the bank's identity provider.
     public var token: String
+    /// A PEM file of the certificate authorities to trust for an `https` server,
+    /// instead of the system's (a bank's internal CA); nil trusts the system's.
+    public var certificateAuthorityFile: String? = nil
     /// The client's name and version, sent in the handshake for the server's logs.
     public var client: String
     /// How each request is retried.

@@ -20,6 +20,11 @@ public enum SyncError: Error, Sendable, Hashable, CustomStringConvertible {
     case incompatibleServer(supported: VersionRange, spoken: VersionRange)
     /// The server URL is not usable.
     case invalidServer(String, reason: String)
+    /// The file of certificate authorities to trust does not load.
+    case invalidCertificateAuthority(String, reason: String)
+    /// TLS with the server failed: its certificate is not trusted or does not name
+    /// its host, or it does not speak TLS. Not retried: no request was sent.
+    case tlsFailed(server: String, reason: String)
     /// One outbox change is larger than the server's `max_body_bytes` on its own: it can never be pushed.
     case changeTooLarge(number: Int64, bytes: Int, limit: Int)
 
@@ -45,6 +50,10 @@ public enum SyncError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "\(spoken.minimum)–\(spoken.maximum): upgrade \(supported.minimum > spoken.maximum ? "this client" : "the server")"
         case .invalidServer(let server, let reason):
             "invalid server URL '\(server)': \(reason)"
+        case .invalidCertificateAuthority(let path, let reason):
+            "cannot use the CA file '\(path)': \(reason)"
+        case .tlsFailed(let server, let reason):
+            "cannot sync with \(server) securely: \(reason)"
         case .changeTooLarge(let number, let bytes, let limit):
             "outbox change \(number) takes \(bytes) bytes, more than the server accepts in one push (\(limit))"
         }
@@ -83,7 +92,8 @@ public struct ServerRefusal: Sendable, Hashable, CustomStringConvertible {
         var text = "the server refused \(endpoint) (\(status) \(code.rawValue)): \(message)"
         if let requestID { text += " (request id \(requestID))" }
         switch code {
-        case .unauthorized: text += "; check the token (--token or OXPECKER_TOKEN)"
+        case .unauthorized, .tokenInvalid: text += "; check the token (--token or OXPECKER_TOKEN)"
+        case .tokenExpired, .tokenRevoked: text += "; ask the server's operators for a new token"
         case .upgradeRequired: text += "; upgrade this client"
         default: break
         }

@@ -59,6 +59,8 @@ struct ProtocolSession: Sendable {
                 }
             } catch let error as SyncError {
                 throw error
+            } catch let failure as TransportFailure where failure.isTLSFailure {
+                throw SyncError.tlsFailed(server: server, reason: failure.description)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {

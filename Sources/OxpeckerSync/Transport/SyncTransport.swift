@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// The seam between the sync client and the network: sends one `POST` and
 /// returns the answer, whatever its status. Retries, headers of the protocol
@@ -38,11 +39,17 @@ public struct TransportResponse: Sendable, Hashable {
 /// A ``SyncTransport`` over HTTP/1.1 with AsyncHTTPClient.
 ///
 /// ```swift
-/// let transport = try HTTPSyncTransport(server: "http://127.0.0.1:8080")
+/// let transport = try HTTPSyncTransport(server: "https://sync.bank.internal", certificateAuthorityFile: "bank-ca.pem")
 /// ```
+///
+/// An `https` server is verified: its certificate must chain to a trusted
+/// authority (the system's, or only those of `certificateAuthorityFile`) and
+/// name the server's host. A server that fails is never sent a byte of the request.
 public struct HTTPSyncTransport: SyncTransport {
     /// The server's base URL, without a trailing slash.
     public let server: String
+    /// The TLS settings of every request: the trusted authorities; nil for the client's defaults (the system's).
+    public let tlsConfiguration: TLSConfiguration?
     /// The most time one request may take, from sending to the end of the answer.
     public let timeout: Duration
     /// The largest answer read; a larger one fails like a network error.
@@ -51,10 +58,14 @@ public struct HTTPSyncTransport: SyncTransport {
 
     /// A transport to `server` (`http://host:port` or `https://…`, an optional path prefix).
     ///
-    /// - Parameter client: the HTTP client to use; by default ``sharedClient``, which needs no shutdown.
-    /// - Throws: ``SyncError/invalidServer(_:reason:)`` if `server` is not an http(s) URL with a host.
+    /// - Parameters:
+    ///   - certificateAuthorityFile: PEM certificates of the authorities to trust instead of the system's.
+    ///   - client: the HTTP client to use; by default ``sharedClient``, which needs no shutdown.
+    /// - Throws: ``SyncError/invalidServer(_:reason:)`` if `server` is not an http(s) URL with a host;
+    ///   ``SyncError/invalidCertificateAuthority(_:reason:)`` if the CA file does not load.
     public init(
-        server: String, client: HTTPClient = HTTPSyncTransport.sharedClient, timeout: Duration = .seconds(60), maximumResponseBytes: Int = 256 << 20
+        server: String, certificateAuthorityFile: String? = nil, client: HTTPClient = HTTPSyncTransport.sharedClient,
+        timeout: Duration = .seconds(60), maximumResponseBytes: Int = 256 << 20
     ) throws(SyncError) {
         var base = server
         while base.hasSuffix("/") { base.removeLast() }
@@ -68,6 +79,7 @@ public struct HTTPSyncTransport: SyncTransport {
             throw SyncError.invalidServer(server, reason: "the URL must not have a query or a fragment")
         }
         self.server = base
+        self.tlsConfiguration = try certificateAuthorityFile.map { path throws(SyncError) in try Self.trusting(path) }
         self.client = client
         self.timeout = timeout
         self.maximumResponseBytes = maximumResponseBytes
@@ -86,6 +98,21 @@ public struct HTTPSyncTransport: SyncTransport {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
+    /// A client TLS configuration that trusts only the certificates of the PEM file at `path`.
+    static func trusting(_ path: String) throws(SyncError) -> TLSConfiguration {
+        let authorities: [NIOSSLCertificate]
+        do {
+            authorities = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw SyncError.invalidCertificateAuthority(path, reason: "not a readable PEM certificate file (\(error))")
+        }
+        guard !authorities.isEmpty else { throw SyncError.invalidCertificateAuthority(path, reason: "it holds no PEM certificate") }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .certificates(authorities)
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
+    }
+
     public func post(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
         do {
             return try await send(path: path, body: body, headers: headers)
@@ -99,6 +126,7 @@ public struct HTTPSyncTransport: SyncTransport {
     private func send(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
         var request = HTTPClientRequest(url: server + path)
         request.method = .POST
+        request.tlsConfiguration = tlsConfiguration
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         let components = timeout.components
@@ -119,6 +147,13 @@ public struct TransportFailure: Error, CustomStringConvertible {
     /// The error AsyncHTTPClient or NIO threw.
     public let underlying: any Error
 
+    /// Whether TLS failed: the server's certificate is not trusted or does not
+    /// name the host, or the server does not speak TLS. Retrying will not help.
+    public var isTLSFailure: Bool {
+        if let error = underlying as? NIOSSLError, case .handshakeFailed = error { return true }
+        return (underlying as? NIOSSLExtraError) == .failedToValidateHostname
+    }
+
     init(_ error: any Error) {
         underlying = error
         description = Self.describe(error)
@@ -127,6 +162,12 @@ public struct TransportFailure: Error, CustomStringConvertible {
     private static func describe(_ error: any Error) -> String {
         if let error = error as? IOError {
             return String(cString: strerror(error.errnoCode)).lowercased()
+        }
+        if let error = error as? NIOSSLError, case .handshakeFailed = error {
+            return "the TLS handshake failed (\(error)); is the server's certificate signed by a trusted authority (--ca-file) and does it name this host?"
+        }
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "the server's certificate does not name this host (\(error))"
         }
         if let error = error as? HTTPClientError {
             switch error {

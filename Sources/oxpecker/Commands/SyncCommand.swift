@@ -13,13 +13,18 @@ struct SyncCommand: ParsableCommand {
     static let tokenVariable = "OXPECKER_TOKEN"
     /// The environment variable naming the server when `--server` is not given.
     static let serverVariable = "OXPECKER_SERVER"
+    /// The environment variable naming the CA file when `--ca-file` is not given.
+    static let certificateAuthorityVariable = "OXPECKER_CA_FILE"
 
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Push this store's changes to the sync server and pull everyone else's.",
         discussion: """
             The server is --server, else $\(serverVariable), else the server this store last synced with. \
-            The device token (from `oxpecker-server token create`) is --token, else $\(tokenVariable).
+            The device token (from `oxpecker-server token create`) is --token, else $\(tokenVariable). \
+            An https server must present a certificate from an authority the system trusts or, with \
+            --ca-file (else $\(certificateAuthorityVariable)), from one in that PEM file (a bank's internal CA); \
+            a server that fails is refused at once, before the token is sent.
 
             Every page and batch is committed with its checkpoint: an interrupted sync resumes where it \
             stopped, and nothing is lost or sent twice. Network errors, 408, 429 and 5xx answers are \
@@ -31,6 +36,11 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var location: StoreLocation
     @Option(help: ArgumentHelp("The sync server's URL, like http://127.0.0.1:8080.", valueName: "url")) var server: String?
     @Option(help: ArgumentHelp("The device token (default: $\(SyncCommand.tokenVariable)).", valueName: "token")) var token: String?
+    @Option(
+        help: ArgumentHelp(
+            "Trust only the certificate authorities in this PEM file for an https server (default: $\(SyncCommand.certificateAuthorityVariable)).",
+            valueName: "pem"))
+    var caFile: String?
     @Option(help: ArgumentHelp("Give up on a request after retrying for this many seconds.", valueName: "seconds"))
     var retryFor = 60
     @Option(help: ArgumentHelp("The most attempts per request, the first included.", valueName: "count")) var maxAttempts = 8
@@ -57,9 +67,11 @@ struct SyncCommand: ParsableCommand {
 
         var logger = Logger(label: "oxpecker.sync") { _ in StandardErrorLogHandler() }
         logger.logLevel = verbose ? .debug : .warning
-        let configuration = SyncConfiguration(
+        var configuration = SyncConfiguration(
             server: server, token: token, client: "oxpecker-cli/\(Oxpecker.configuration.version)",
             retry: RetryPolicy(maximumAttempts: maxAttempts, maximumElapsed: .seconds(retryFor)))
+        configuration.certificateAuthorityFile = [caFile, environment[Self.certificateAuthorityVariable]].compactMap { $0 }
+            .first { !$0.isEmpty }
         let client = try SyncClient(store: store, configuration: configuration, logger: logger)
         let reporter = ProgressReporter(enabled: !quiet)
         let summary = try Self.waitFor { try await client.sync(progress: reporter.report) }

@@ -61,8 +61,8 @@ struct CommandFailure {
     /// The exit status for each sync error: a URL typed wrong is invalid input, the rest a failed sync.
     static func status(of error: SyncError) -> ExitStatus {
         switch error {
-        case .invalidServer: .invalidInput
-        case .refused, .unreachable, .invalidResponse, .incompatibleServer, .changeTooLarge: .syncFailed
+        case .invalidServer, .invalidCertificateAuthority: .invalidInput
+        case .refused, .unreachable, .invalidResponse, .incompatibleServer, .changeTooLarge, .tlsFailed: .syncFailed
         }
     }
 

@@ -12,21 +12,26 @@ final class SyncServerProcess: @unchecked Sendable {
     let folder: ScratchFolder
     private(set) var port: Int = 0
     private var child: ChildProcess?
+    /// `serve` options beyond host, port, data directory and log level (like `--tls-certificate`).
+    private let serveOptions: [String]
+    /// `https` when the server was started with TLS.
+    private(set) var scheme = "http"
 
     /// The data directory (kept across restarts).
     var dataDirectory: String { folder.path("data") }
     /// The server's base URL.
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
-    /// Starts a server on a new data folder and a free port.
-    static func start() async throws -> SyncServerProcess {
-        let server = try SyncServerProcess(folder: ScratchFolder())
+    /// Starts a server on a new data folder and a free port, with `serveOptions` on its command line.
+    static func start(serveOptions: [String] = []) async throws -> SyncServerProcess {
+        let server = try SyncServerProcess(folder: ScratchFolder(), serveOptions: serveOptions)
         try await server.launch(port: 0)
         return server
     }
 
-    private init(folder: ScratchFolder) {
+    private init(folder: ScratchFolder, serveOptions: [String]) {
         self.folder = folder
+        self.serveOptions = serveOptions
     }
 
     deinit {
@@ -91,10 +96,12 @@ final class SyncServerProcess: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             let child = try ChildProcess(
                 BuiltProducts.server,
-                ["serve", "--host", "127.0.0.1", "--port", String(requested), "--data-dir", dataDirectory, "--log-level", "warning"],
+                ["serve", "--host", "127.0.0.1", "--port", String(requested), "--data-dir", dataDirectory, "--log-level", "warning"]
+                    + serveOptions,
                 in: folder.url)
             let ready = try await child.waitForOutput(timeout: .seconds(30)) { stdout, _ in Self.port(in: stdout) != nil }
-            if ready, let port = Self.port(in: child.stdoutSoFar) {
+            if ready, let (scheme, port) = Self.port(in: child.stdoutSoFar) {
+                self.scheme = scheme
                 self.port = port
                 self.child = child
                 return
@@ -107,11 +114,14 @@ final class SyncServerProcess: @unchecked Sendable {
         throw CocoaError(.fileReadUnknown)
     }
 
-    /// The port in `oxpecker-server listening on http://127.0.0.1:PORT (…)`.
-    private static func port(in stdout: String) -> Int? {
-        guard let range = stdout.range(of: "listening on http://127.0.0.1:") else { return nil }
-        let digits = stdout[range.upperBound...].prefix { $0.isNumber }
-        return Int(digits)
+    /// The scheme and port in `oxpecker-server listening on http(s)://127.0.0.1:PORT (…)`.
+    private static func port(in stdout: String) -> (String, Int)? {
+        for scheme in ["http", "https"] {
+            guard let range = stdout.range(of: "listening on \(scheme)://127.0.0.1:") else { continue }
+            let digits = stdout[range.upperBound...].prefix { $0.isNumber }
+            return Int(digits).map { (scheme, $0) }
+        }
+        return nil
     }
 
     /// Every change in the server's log, read by pulling from its very start

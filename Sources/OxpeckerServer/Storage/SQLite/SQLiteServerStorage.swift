@@ -22,15 +22,15 @@ public final class SQLiteServerStorage: ServerStorage {
             options: StoreOptions(clock: clock, durability: .full), migrations: ServerSchema.migrations)
     }
 
-    public func device(forTokenHash tokenHash: String, at: Instant) async throws -> DeviceIdentity? {
+    public func token(forHash tokenHash: String) async throws -> TokenRecord? {
         try await state.readDatabase { _, db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT id, name, scopes, expires_at, revoked_at FROM device_token WHERE token_hash = ?", arguments: [tokenHash])
-            else { return nil }
-            if (row[4] as String?) != nil { return nil }
-            if let expires = row[3] as String?, let expiry = try? Instant(parsing: expires), expiry <= at { return nil }
-            let scopes = (try? JSONValue(parsing: row[2] as String).arrayValue?.compactMap(\.stringValue)) ?? []
-            return DeviceIdentity(tokenID: row[0], name: row[1], scopes: scopes)
+            for kind in TokenKind.allCases {
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(Self.tokenColumns(kind)) FROM \(Self.tokenTable(kind)) WHERE token_hash = ?"),
+                    arguments: [tokenHash])
+                if let row { return try Self.tokenRecord(row, kind: kind) }
+            }
+            return nil
         }
     }
 
@@ -182,32 +182,35 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    public func createToken(name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken {
-        let token = IssuedToken(id: TokenSecret.makeID(), secret: TokenSecret.make())
+    public func createToken(_ kind: TokenKind, name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken {
+        let token = IssuedToken(id: TokenSecret.makeID(kind), secret: TokenSecret.make(kind))
         try await state.writeDatabase { _, db in
-            try db.execute(
-                sql: "INSERT INTO device_token (id, name, token_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    token.id, name, TokenSecret.hash(token.secret), JSONValue.array(scopes.map { .string($0) }).canonicalText,
-                    now.description, expiresAt?.description,
-                ])
-            try SQLiteAudit.record(
-                .tokenCreate, at: now.description, actor: Self.administrator, token: token.id,
-                detail: "scopes " + scopes.joined(separator: ","), in: db)
+            switch kind {
+            case .device:
+                try db.execute(
+                    sql: "INSERT INTO device_token (id, name, token_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        token.id, name, TokenSecret.hash(token.secret), JSONValue.array(scopes.map { .string($0) }).canonicalText,
+                        now.description, expiresAt?.description,
+                    ])
+                try SQLiteAudit.record(
+                    .tokenCreate, at: now.description, actor: Self.administrator, token: token.id,
+                    detail: "scopes " + scopes.joined(separator: ","), in: db)
+            case .admin:
+                try db.execute(
+                    sql: "INSERT INTO admin_token (id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [token.id, name, TokenSecret.hash(token.secret), now.description, expiresAt?.description])
+                try SQLiteAudit.record(.tokenCreate, at: now.description, actor: Self.administrator, token: token.id, detail: "admin token", in: db)
+            }
         }
         return token
     }
 
-    public func tokens() async throws -> [TokenRecord] {
+    public func tokens(_ kind: TokenKind) async throws -> [TokenRecord] {
         try await state.readDatabase { _, db in
-            try Row.fetchAll(db, sql: "SELECT id, name, scopes, created_at, expires_at, revoked_at FROM device_token ORDER BY created_at DESC, id")
-                .map { row in
-                    TokenRecord(
-                        id: row[0], name: row[1],
-                        scopes: (try JSONValue(parsing: row[2] as String).arrayValue ?? []).compactMap(\.stringValue),
-                        createdAt: try Instant(parsing: row[3]), expiresAt: try (row[4] as String?).map { try Instant(parsing: $0) },
-                        revokedAt: try (row[5] as String?).map { try Instant(parsing: $0) })
-                }
+            try Row.fetchAll(
+                db, sql: "SELECT \(Self.tokenColumns(kind)) FROM \(Self.tokenTable(kind)) ORDER BY created_at DESC, id"
+            ).map { try Self.tokenRecord($0, kind: kind) }
         }
     }
 
@@ -226,8 +229,13 @@ public final class SQLiteServerStorage: ServerStorage {
 
     public func revokeToken(id: String, at: Instant) async throws -> Bool {
         try await state.writeDatabase { _, db in
-            try db.execute(sql: "UPDATE device_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at.description, id])
-            guard db.changesCount > 0 else { return false }
+            var revoked = 0
+            for kind in TokenKind.allCases {
+                try db.execute(
+                    sql: "UPDATE \(Self.tokenTable(kind)) SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [at.description, id])
+                revoked += db.changesCount
+            }
+            guard revoked > 0 else { return false }
             try SQLiteAudit.record(.tokenRevoke, at: at.description, actor: Self.administrator, token: id, in: db)
             return true
         }
@@ -238,6 +246,23 @@ public final class SQLiteServerStorage: ServerStorage {
 
     public func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent] {
         try await state.readDatabase { _, db in try SQLiteAudit.events(query, limit: limit, in: db) }
+    }
+
+    private static func tokenTable(_ kind: TokenKind) -> String {
+        kind == .device ? "device_token" : "admin_token"
+    }
+
+    /// The columns `tokenRecord` reads, in its order (an admin token has no scopes).
+    private static func tokenColumns(_ kind: TokenKind) -> String {
+        "id, name, \(kind == .device ? "scopes" : "'[]'"), created_at, expires_at, revoked_at"
+    }
+
+    private static func tokenRecord(_ row: Row, kind: TokenKind) throws -> TokenRecord {
+        TokenRecord(
+            id: row[0], kind: kind, name: row[1],
+            scopes: (try JSONValue(parsing: row[2] as String).arrayValue ?? []).compactMap(\.stringValue),
+            createdAt: try Instant(parsing: row[3]), expiresAt: try (row[4] as String?).map { try Instant(parsing: $0) },
+            revokedAt: try (row[5] as String?).map { try Instant(parsing: $0) })
     }
 
     public func exportState() async throws -> String {

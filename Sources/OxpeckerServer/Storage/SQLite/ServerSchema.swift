@@ -129,5 +129,19 @@ enum ServerSchema {
                         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
                     """)
         },
+        // Administrators' tokens live apart from devices': no scopes, and no device lookup can ever find one.
+        ServerMigration(name: "server-v5-admin-tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE admin_token (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL,
+                        expires_at TEXT,
+                        revoked_at TEXT
+                    );
+                    """)
+        },
     ]
 }

@@ -19,18 +19,18 @@ struct AuthenticationTests {
         let server = try await ServerHarness.make()
         defer { server.remove() }
         let expired = try await server.storage.createToken(
-            name: "old-laptop", scopes: [], expiresAt: Instant(millisecondsSince1970: Self.now.millisecondsSince1970 - 1), now: Self.now)
+            name: "old-laptop", scopes: [testScope], expiresAt: Instant(millisecondsSince1970: Self.now.millisecondsSince1970 - 1), now: Self.now)
         let current = try await server.storage.createToken(
-            name: "new-laptop", scopes: [], expiresAt: Instant(millisecondsSince1970: Self.now.millisecondsSince1970 + 60_000), now: Self.now)
+            name: "new-laptop", scopes: [testScope], expiresAt: Instant(millisecondsSince1970: Self.now.millisecondsSince1970 + 60_000), now: Self.now)
         try await server.test { client in
             let refused = try await client.post("/v1/push", pushBody([try fieldChange(1)]), token: expired.secret)
             #expect(refused.status == .unauthorized)
             #expect(refused.json["code"] == "token_expired")
             #expect(refused.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             #expect(try await server.storage.logCount() == 0)
-            let accepted = try await client.post("/v1/push", pushBody([try fieldChange(1)]), token: current.secret)
-            #expect(accepted.status == .ok)
-            #expect(try await server.storage.logCount() == 1)
+            let accepted = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2)]), token: current.secret)
+            #expect(accepted.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
+            #expect(try await server.storage.logCount() == 2)
         }
     }
 
@@ -39,13 +39,14 @@ struct AuthenticationTests {
         let server = try await ServerHarness.make()
         defer { server.remove() }
         try await server.test { client in
-            #expect(try await client.post("/v1/push", pushBody([try fieldChange(1)]), token: server.token).status == .ok)
+            let first = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2)]), token: server.token)
+            #expect(first.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
             let id = try #require(try await server.storage.tokens().first?.id)
             #expect(try await server.storage.revokeToken(id: id, at: Self.now))
-            let refused = try await client.post("/v1/push", pushBody([try fieldChange(2, field: "advisor", value: "a-1")]), token: server.token)
+            let refused = try await client.post("/v1/push", pushBody([try fieldChange(3, field: "advisor", value: "a-1")]), token: server.token)
             #expect(refused.status == .unauthorized)
             #expect(refused.json["code"] == "token_revoked")
-            #expect(try await server.storage.logCount() == 1)
+            #expect(try await server.storage.logCount() == 2)
             let pull = try await client.post("/v1/pull", #"{"limit":10}"#, token: server.token)
             #expect(pull.json["code"] == "token_revoked", "reads are refused too")
         }

@@ -18,13 +18,16 @@ struct JWTAuthenticationTests {
         let provider = TestIdentityProvider()
         let jwt = try await provider.sign()
         try await server.test(jwt: provider.settings) { client in
-            let push = try await client.post("/v1/push", pushBody([try fieldChange(1)]), token: jwt)
+            let push = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2)]), token: jwt)
             #expect(push.status == .ok)
-            #expect(push.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted"])
+            #expect(push.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
+            let outside = try await client.post("/v1/push", pushBody([try scopeChange(3, customer: "c-2", scope: "branch:XX99")]), token: jwt)
+            #expect(outside.json["results"]?.arrayValue?.first?["reason"] == "out_of_scope", "the JWT's scopes bind it")
             let pull = try await client.post("/v1/pull", #"{"limit":10}"#, token: jwt)
             #expect(pull.status == .ok)
+            #expect(pull.text.contains("Jana"))
         }
-        #expect(try await server.storage.logCount() == 1)
+        #expect(try await server.storage.logCount() == 2)
     }
 
     @Test("the caller of a JWT is the device named by its subject, with the scopes of the configured claim")

@@ -68,7 +68,7 @@ struct ServerSecurityCommandTests {
         #expect(server.url.hasPrefix("https://"))
         let token = try await server.createToken(name: "laptop-a")
         let (device, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
-        try await device.ok(["customer", "add", "c-1001", "--legal-name", "Jana Nováková", "--stage", "active"])
+        try await device.ok(["customer", "add", "c-1001", "--legal-name", "Jana Nováková", "--stage", "active", "--scope", "branch:HN01"])
 
         let untrusted = try await device.run(["sync", "--server", server.url, "--token", token, "--max-attempts", "3"])
         #expect(untrusted.status == 7, "\(untrusted.stderr)")

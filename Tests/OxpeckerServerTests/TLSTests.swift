@@ -108,7 +108,7 @@ struct TLSServer: Sendable {
         let certificates = try TestCertificates.make(in: folder)
         let storage = try SQLiteServerStorage(dataDirectory: folder.path("data"))
         let token = try await storage.createToken(
-            name: "device", scopes: [], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
+            name: "device", scopes: [testScope], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
         var configuration = ServerConfiguration(port: 0, dataDirectory: folder.path("data"))
         configuration.tls = TLSSettings(certificateChainFile: certificates.serverCertificateFile, privateKeyFile: certificates.serverKeyFile)
         var logger = Logger(label: "oxpecker-server-test")

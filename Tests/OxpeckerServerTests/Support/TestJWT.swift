@@ -11,7 +11,7 @@ struct TestClaims: JWTPayload {
     /// Seconds since 1970.
     var exp: Int64? = TestIdentityProvider.nowSeconds + 3600
     var nbf: Int64? = nil
-    var scopes: [String]? = ["branch:HN01"]
+    var scopes: [String]? = [testScope]
 
     enum CodingKeys: String, CodingKey {
         case iss, aud, sub, exp, nbf

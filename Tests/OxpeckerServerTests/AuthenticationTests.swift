@@ -131,6 +131,9 @@ struct AuthenticationTests {
             #expect(push.json["code"] == "token_revoked")
             #expect(try await server.storage.logCount() == 0)
         }
+        let trail = try await server.storage.auditTrail(.device(tokenID: id), limit: 10)
+        let adminID = try #require(try await server.storage.tokens(.admin).first?.id)
+        #expect(trail.last?.action == .tokenRevoke && trail.last?.actor == adminID, "the audit trail names the administrator")
     }
 
     @Test("a revoked or expired admin token is refused on admin endpoints")

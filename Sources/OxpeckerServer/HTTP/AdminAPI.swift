@@ -31,7 +31,8 @@ struct AdminAPI: Sendable {
     func revoke(_ context: ServerRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let admin = try context.requireAdmin()
-        guard try await storage.revokeToken(id: id, at: Instant(millisecondsSince1970: configuration.clock.now())) else {
+        let now = Instant(millisecondsSince1970: configuration.clock.now())
+        guard try await storage.revokeToken(id: id, by: admin.tokenID, at: now) else {
             throw ServerError(.notFound, "no active token '\(id.prefix(80))'")
         }
         context.logger.notice("token revoked", metadata: ["token": "\(id)", "admin": "\(admin.tokenID)"])

@@ -150,7 +150,8 @@ public protocol ServerStorage: Sendable {
     /// next pull purges the customers it no longer sees and sends those it now sees.
     func setTokenScopes(id: String, scopes: [String], at: Instant) async throws -> Bool
     /// Revokes a token of either kind; false if there is no such token, or it was revoked already.
-    func revokeToken(id: String, at: Instant) async throws -> Bool
+    /// `actor` is recorded in the audit trail: an admin token's id, or `admin` for the server's operator.
+    func revokeToken(id: String, by actor: String, at: Instant) async throws -> Bool
     /// Erases a customer (right to erasure): every trace of its personal data
     /// leaves the state and the log; a tombstone with no personal data stays, so
     /// that no device can bring it back (its later pushes get `customer_erased`);
@@ -175,5 +176,10 @@ extension ServerStorage {
     /// Every device token, newest first.
     public func tokens() async throws -> [TokenRecord] {
         try await tokens(.device)
+    }
+
+    /// Revokes a token as the server's operator (`oxpecker-server token revoke`).
+    public func revokeToken(id: String, at: Instant) async throws -> Bool {
+        try await revokeToken(id: id, by: "admin", at: at)
     }
 }

@@ -227,7 +227,7 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    public func revokeToken(id: String, at: Instant) async throws -> Bool {
+    public func revokeToken(id: String, by actor: String, at: Instant) async throws -> Bool {
         try await state.writeDatabase { _, db in
             var revoked = 0
             for kind in TokenKind.allCases {
@@ -236,7 +236,7 @@ public final class SQLiteServerStorage: ServerStorage {
                 revoked += db.changesCount
             }
             guard revoked > 0 else { return false }
-            try SQLiteAudit.record(.tokenRevoke, at: at.description, actor: Self.administrator, token: id, in: db)
+            try SQLiteAudit.record(.tokenRevoke, at: at.description, actor: actor, token: id, in: db)
             return true
         }
     }

@@ -8,14 +8,14 @@ import OxpeckerStore
 struct OxpeckerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oxpecker-bench",
-        abstract: "Measures Oxpecker store writes (against raw SQLite), profile reads, search and the wire codec.",
+        abstract: "Measures Oxpecker store writes (against raw SQLite), profile reads, search, the contact gate and the wire codec.",
         discussion: """
             Run from the repository root, in release mode:
               swift run -c release --package-path Benchmarks oxpecker-bench [--quick] [--markdown PATH]
             """)
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
-        case all, writes, reads, codec
+        case all, writes, reads, codec, gate
     }
 
     enum DurabilityChoice: String, ExpressibleByArgument, CaseIterable {
@@ -28,7 +28,7 @@ struct OxpeckerBench: ParsableCommand {
     @Option(help: "Also write the results as Markdown to this file.")
     var markdown: String?
 
-    @Option(help: "Which figures to measure: all, writes, reads or codec.")
+    @Option(help: "Which figures to measure: all, writes, reads, codec or gate.")
     var only: Part = .all
 
     @Option(help: "Durability of the write comparison: both, full or normal.")
@@ -88,7 +88,7 @@ struct OxpeckerBench: ParsableCommand {
             }
         }
 
-        if only == .all || only == .reads {
+        if only == .all || only == .reads || only == .gate {
             log("building the read fixture: \(fixtureSize) customers with their context")
             let fixture = try Fixture.reuse(count: fixtureSize, path: self.fixture ?? "")
                 ?? Fixture.build(count: fixtureSize, directory: directory, path: self.fixture, progress: log)
@@ -105,14 +105,21 @@ struct OxpeckerBench: ParsableCommand {
                 log("  built in \(formatDuration(fixture.buildSeconds))")
             }
 
-            log("2. profile(of:) of random customers: \(runs) runs × \(lookupsPerRun) lookups")
-            let profiles = try ReadBenchmarks.profiles(in: fixture, runs: runs, lookupsPerRun: lookupsPerRun, progress: log)
-            report.addProfiles(profiles.perCall, inOneRead: profiles.inOneRead, customers: fixtureSize)
+            if only != .gate {
+                log("2. profile(of:) of random customers: \(runs) runs × \(lookupsPerRun) lookups")
+                let profiles = try ReadBenchmarks.profiles(in: fixture, runs: runs, lookupsPerRun: lookupsPerRun, progress: log)
+                report.addProfiles(profiles.perCall, inOneRead: profiles.inOneRead, customers: fixtureSize)
 
-            log("3. search: \(runs) runs × \(searchesPerRun) searches per query")
-            let searches = try ReadBenchmarks.search(in: fixture, runs: runs, repetitionsPerRun: searchesPerRun, progress: log)
-            for search in searches {
-                report.addSearch(search.query, samples: search.samples, matching: search.hits, customers: fixtureSize)
+                log("3. search: \(runs) runs × \(searchesPerRun) searches per query")
+                let searches = try ReadBenchmarks.search(in: fixture, runs: runs, repetitionsPerRun: searchesPerRun, progress: log)
+                for search in searches {
+                    report.addSearch(search.query, samples: search.samples, matching: search.hits, customers: fixtureSize)
+                }
+            }
+            if only == .all || only == .gate {
+                log("5. contact gate: \(runs) runs × \(lookupsPerRun) calls, against a raw SQLite point lookup")
+                let gate = try GateBenchmark.run(in: fixture, runs: runs, callsPerRun: lookupsPerRun, progress: log)
+                report.addGate(gate, customers: fixtureSize)
             }
         }
         if only == .all || only == .codec {

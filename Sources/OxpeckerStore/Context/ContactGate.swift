@@ -99,9 +99,10 @@ public struct ContactGate: Sendable {
         }
     }
 
-    /// How many days back the gate reads contacts, for the given budget.
-    func contactWindowDays(budget: ContactBudget?) -> Int {
-        max(rules.dismissalQuietDays, (budget ?? rules.parsedDefaultBudget).map { Self.days(in: $0.period) } ?? 0)
+    /// How many days back the gate reads contacts: the longest budget period (a
+    /// customer's budget is not known before the read) or the dismissal window.
+    var contactWindowDays: Int {
+        max(rules.dismissalQuietDays, BudgetPeriod.allCases.map(Self.days(in:)).max() ?? 0)
     }
 
     /// The answer for `request` to `customer`, whose facts are `facts`.

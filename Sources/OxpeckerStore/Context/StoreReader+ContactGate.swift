@@ -27,73 +27,90 @@ extension StoreReader {
         return try gate.decide(request, for: customer, facts: contactFacts(of: customer, for: request, gate: gate))
     }
 
-    /// Reads what the gate needs about one customer for `request`.
+    /// Reads what the gate needs about one customer for `request`, in one SQL
+    /// statement (so one snapshot, even outside a transaction): the contact
+    /// preferences, the decisions on the purpose's consent, the contacts, life
+    /// events and note sentiments of the windows the rules look at, and whether
+    /// the customer exists. Every part is an indexed range of one customer.
     func contactFacts(of customer: CustomerID, for request: ContactRequest, gate: ContactGate) throws -> ContactFacts {
         let rules = gate.rules
         let purpose = try rules.purpose(named: request.purpose)
-        guard try exists(customer) else { throw StoreError.unknownCustomer(customer) }
         var facts = ContactFacts()
+        let contactsSince = request.at.minus(days: gate.contactWindowDays)
+        let careSince = LocalDate(daysSince1970: request.at.utcDay.daysSince1970 - rules.longestCareDays)
+        let moodsSince = request.at.minus(days: rules.complaintOpenDays)
         let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT field, value FROM field_value WHERE customer_id = ?
-                    AND field IN ('do_not_contact', 'quiet_hours', 'contact_budget', 'preferred_channels')
-                    """),
-            arguments: [customer.rawValue])
+            db.cachedStatement(sql: Self.contactFactsSQL),
+            arguments: [
+                customer.rawValue, purpose.consent, contactsSince.description,
+                rules.longestCareDays > 0 ? careSince.description : "9999-12-31",
+                rules.complaintOpenDays > 0 ? moodsSince.description : "9999-12-31",
+            ])
+        var exists = false
+        var decisions: [(event: ConsentEvent, observed: [HybridTimestamp])] = []
         while let row = try rows.next() {
-            let name: String = row[0]
-            let value = try JSONValue(parsing: row[1] as String)
-            // A value a newer peer wrote in a form this build does not know reads as unset.
-            switch name {
-            case "do_not_contact": facts.doNotContact = value.boolValue ?? false
-            case "quiet_hours": facts.quietHours = try? QuietHours(json: value, field: name)
-            case "contact_budget": facts.budget = try? ContactBudget(json: value, field: name)
-            default: facts.preferredChannels = (try? [Channel](json: value, field: name)) ?? []
+            switch row[0] as Int {
+            case 0:
+                let name: String = row[1]
+                let value = try JSONValue(parsing: row[2] as String)
+                // A value a newer peer wrote in a form this build does not know reads as unset.
+                switch name {
+                case "do_not_contact": facts.doNotContact = value.boolValue ?? false
+                case "quiet_hours": facts.quietHours = try? QuietHours(json: value, field: name)
+                case "contact_budget": facts.budget = try? ContactBudget(json: value, field: name)
+                default: facts.preferredChannels = (try? [Channel](json: value, field: name)) ?? []
+                }
+            case 1:
+                let stored = try ConsentReader.storedEvent(row, from: 1)
+                decisions.append((stored.event, stored.observed))
+            case 2: facts.recentContacts.append(try Self.contactRecord(row, from: 1))
+            case 3: facts.recentLifeEvents.append(try Self.lifeEvent(row, from: 1))
+            case 4:
+                if let sentiment = Sentiment(rawValue: row[3]) {
+                    facts.recentMoods.append(ContactFacts.Mood(note: RecordID(unchecked: row[1]), at: try Instant(parsing: row[2]), sentiment: sentiment))
+                }
+            default: exists = true
             }
         }
+        guard exists else { throw StoreError.unknownCustomer(customer) }
         if let consent = purpose.consent {
-            facts.consent = try consentVerdict(customer, purpose: consent, at: request.at, rules: rules)
+            facts.consent = ConsentGate.verdict(for: consent, decisions: decisions, at: request.at, rules: rules)
         }
-        let contactsSince = request.at.minus(days: gate.contactWindowDays(budget: facts.budget))
-        facts.recentContacts = try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT id, channel, purpose, topic, at, outcome FROM contact WHERE customer_id = ? AND at > ? ORDER BY at DESC, id DESC"),
-            arguments: [customer.rawValue, contactsSince.description]
-        ).map(Self.contactRecord)
-        let careDays = rules.longestCareDays
-        if careDays > 0 {
-            let since = LocalDate(daysSince1970: request.at.utcDay.daysSince1970 - careDays)
-            facts.recentLifeEvents = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT id, type, date, source, confidence, detail FROM life_event WHERE customer_id = ? AND date > ? ORDER BY date DESC, id"),
-                arguments: [customer.rawValue, since.description]
-            ).map(Self.lifeEvent)
-        }
-        if rules.complaintOpenDays > 0 {
-            facts.recentMoods = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT id, at, sentiment FROM note WHERE customer_id = ? AND at > ? AND sentiment IS NOT NULL ORDER BY at, id"),
-                arguments: [customer.rawValue, request.at.minus(days: rules.complaintOpenDays).description]
-            ).compactMap { row in
-                guard let sentiment = Sentiment(rawValue: row[2]) else { return nil }
-                return ContactFacts.Mood(note: RecordID(unchecked: row[0]), at: try Instant(parsing: row[1]), sentiment: sentiment)
-            }
-        }
+        facts.recentContacts.sort { ($0.at, $0.id.rawValue) > ($1.at, $1.id.rawValue) }
+        facts.recentLifeEvents.sort { ($0.date, $1.id.rawValue) > ($1.date, $0.id.rawValue) }
+        facts.recentMoods.sort { ($0.at, $0.note.rawValue) < ($1.at, $1.note.rawValue) }
         return facts
     }
 
+    private static let contactFactsSQL = """
+        SELECT 0, field, value, NULL, NULL, NULL, NULL, NULL FROM field_value WHERE customer_id = ?1
+            AND field IN ('do_not_contact', 'quiet_hours', 'contact_budget', 'preferred_channels')
+        UNION ALL SELECT 1, id, purpose, status, source, at, hlc, observed FROM consent_event WHERE customer_id = ?1 AND purpose = ?2
+        UNION ALL SELECT 2, id, channel, purpose, topic, at, outcome, NULL FROM contact WHERE customer_id = ?1 AND at > ?3
+        UNION ALL SELECT 3, id, type, date, source, confidence, detail, NULL FROM life_event WHERE customer_id = ?1 AND date > ?4
+        UNION ALL SELECT 4, id, at, sentiment, NULL, NULL, NULL, NULL FROM note WHERE customer_id = ?1 AND at > ?5 AND sentiment IS NOT NULL
+        UNION ALL SELECT 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM customer WHERE id = ?1
+        """
+
     /// A contact row: id, channel, purpose, topic, at, outcome.
-    static func contactRecord(_ row: Row) throws -> ContactRecord {
+    static func contactRecord(_ row: Row) throws -> ContactRecord { try contactRecord(row, from: 0) }
+
+    /// A contact in the columns id, channel, purpose, topic, at, outcome of `row`, from `first` on.
+    static func contactRecord(_ row: Row, from first: Int) throws -> ContactRecord {
         ContactRecord(
-            id: RecordID(unchecked: row[0]), channel: Channel(rawValue: row[1]), channelName: row[1], purpose: row[2],
-            topic: row[3], at: try Instant(parsing: row[4]), outcome: ContactOutcome(rawValue: row[5]), outcomeName: row[5])
+            id: RecordID(unchecked: row[first]), channel: Channel(rawValue: row[first + 1]), channelName: row[first + 1],
+            purpose: row[first + 2], topic: row[first + 3], at: try Instant(parsing: row[first + 4]),
+            outcome: ContactOutcome(rawValue: row[first + 5]), outcomeName: row[first + 5])
     }
 
     /// A life event row: id, type, date, source, confidence, detail.
-    static func lifeEvent(_ row: Row) throws -> LifeEvent {
+    static func lifeEvent(_ row: Row) throws -> LifeEvent { try lifeEvent(row, from: 0) }
+
+    /// A life event in the columns id, type, date, source, confidence, detail of `row`, from `first` on.
+    static func lifeEvent(_ row: Row, from first: Int) throws -> LifeEvent {
         LifeEvent(
-            id: RecordID(unchecked: row[0]), type: LifeEventType(rawValue: row[1]), typeName: row[1],
-            date: try LocalDate(parsing: row[2]), source: row[3], confidence: row[4], detail: row[5])
+            id: RecordID(unchecked: row[first]), type: LifeEventType(rawValue: row[first + 1]), typeName: row[first + 1],
+            date: try LocalDate(parsing: row[first + 2]), source: row[first + 3], confidence: row[first + 4], detail: row[first + 5])
     }
 }
 
@@ -103,6 +120,11 @@ extension CustomerStore {
         _ customer: CustomerID, on channel: Channel, for purpose: String, topic: String? = nil, at time: Instant,
         rules: ContextRules = .standard
     ) throws -> ContactDecision {
-        try readNow { try $0.mayContact(customer, on: channel, for: purpose, topic: topic, at: time, rules: rules) }
+        // The gate reads in one statement, which is one snapshot: no transaction needed around it.
+        try Self.mapErrors(path: path) {
+            try pool.unsafeRead { db in
+                try StoreReader(db: db).mayContact(customer, on: channel, for: purpose, topic: topic, at: time, rules: rules)
+            }
+        }
     }
 }

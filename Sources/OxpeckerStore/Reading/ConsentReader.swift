@@ -15,15 +15,18 @@ enum ConsentReader {
             + (purpose == nil ? "" : " AND purpose = ?") + " ORDER BY hlc"
         var arguments: StatementArguments = [customer.rawValue]
         if let purpose { arguments += [purpose] }
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
-            let observed = try JSONValue(parsing: row[6] as String).arrayValue ?? []
-            return StoredEvent(
-                event: ConsentEvent(
-                    id: RecordID(unchecked: row[0]), purpose: ConsentPurpose(rawValue: row[1]), purposeName: row[1],
-                    status: ConsentStatus(rawValue: row[2]), source: row[3], at: try Instant(parsing: row[4]),
-                    hlc: try HybridTimestamp(parsing: row[5])),
-                observed: try observed.map { try HybridTimestamp(parsing: $0.stringValue ?? "") })
-        }
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try storedEvent($0, from: 0) }
+    }
+
+    /// The event in the columns id, purpose, status, source, at, hlc, observed of `row`, from `first` on.
+    static func storedEvent(_ row: Row, from first: Int) throws -> StoredEvent {
+        let observed = try JSONValue(parsing: row[first + 6] as String).arrayValue ?? []
+        return StoredEvent(
+            event: ConsentEvent(
+                id: RecordID(unchecked: row[first]), purpose: ConsentPurpose(rawValue: row[first + 1]), purposeName: row[first + 1],
+                status: ConsentStatus(rawValue: row[first + 2]), source: row[first + 3], at: try Instant(parsing: row[first + 4]),
+                hlc: try HybridTimestamp(parsing: row[first + 5])),
+            observed: try observed.map { try HybridTimestamp(parsing: $0.stringValue ?? "") })
     }
 
     static func allEvents(of customer: CustomerID, in db: Database) throws -> [ConsentEvent] {

@@ -82,4 +82,39 @@ struct ServerSecurityCommandTests {
         let state = String(decoding: try await server.exportState(), as: UTF8.self)
         #expect(state.contains("Jana Nováková"))
     }
+
+    @Test("serve --jwt-issuer/--jwt-audience/--jwt-public-key: oxpecker sync with a JWT as its token; a JWT of another issuer is refused")
+    func syncWithJWTThroughExecutables() async throws {
+        let folder = try ScratchFolder()
+        let provider = TestIdentityProvider()
+        try provider.key.publicKey.pemRepresentation.write(toFile: folder.path("idp.pem"), atomically: true, encoding: .utf8)
+        let server = try await SyncServerProcess.start(serveOptions: [
+            "--jwt-issuer", TestIdentityProvider.issuer, "--jwt-audience", TestIdentityProvider.audience,
+            "--jwt-public-key", folder.path("idp.pem"),
+        ])
+        defer { server.killNow() }
+        let now = Int64(Date().timeIntervalSince1970)
+        let jwt = try await provider.sign(TestClaims(exp: now + 600))
+        var foreign = TestClaims(exp: now + 600)
+        foreign.iss = "https://idp.attacker.test"
+        let (device, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
+        try await device.ok(["customer", "add", "c-1001", "--legal-name", "Jana Nováková", "--scope", testScope])
+
+        let refused = try await device.run(["sync", "--server", server.url, "--token", try await provider.sign(foreign)])
+        #expect(refused.status == 7 && refused.stderr.contains("token_invalid"), "\(refused.stderr)")
+        let synced = try await device.sync(server, token: jwt)
+        #expect(synced.integer("pushed") ?? 0 > 0)
+        #expect(String(decoding: try await server.exportState(), as: UTF8.self).contains("Jana Nováková"))
+    }
+
+    @Test("serve refuses half a TLS or JWT configuration, with a message", arguments: [
+        ["--tls-certificate", "server.pem"], ["--jwt-issuer", "https://idp.example-bank.test"],
+        ["--jwt-issuer", "https://idp.example-bank.test", "--jwt-audience", "oxpecker"],
+    ])
+    func halfConfigurations(options: [String]) async throws {
+        let folder = try ScratchFolder()
+        let result = try await Self.server(["serve", "--port", "0"] + options, in: folder)
+        #expect(!result.succeeded)
+        #expect(result.stderr.contains("--tls-key") || result.stderr.contains("--jwt-audience"), "\(result.stderr)")
+    }
 }

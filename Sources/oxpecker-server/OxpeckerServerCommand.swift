@@ -64,6 +64,7 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, dataDirectory: data.dataDirectory, maximumClockSkewMillis: Int64(maxClockSkew) * 1000)
         configuration.tls = security.tls
         configuration.jwt = try security.jwt()
+        if let warning = security.plainHTTPWarning(host: host) { logger.warning("\(warning)") }
         let storage = try data.openStorage()
         let (scheme, host, dataDirectory) = (configuration.tls == nil ? "http" : "https", configuration.host, configuration.dataDirectory)
         let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger) { port in

@@ -53,6 +53,13 @@ struct SecurityOptions: ParsableArguments {
         return TLSSettings(certificateChainFile: certificate, privateKeyFile: key)
     }
 
+    /// A warning when the server would listen beyond this machine without TLS.
+    func plainHTTPWarning(host: String) -> String? {
+        guard tls == nil, !(host == "localhost" || host == "::1" || host.hasPrefix("127.")) else { return nil }
+        return "serving plain HTTP on \(host): bearer tokens and customer data cross the network in clear; "
+            + "give --tls-certificate and --tls-key, or keep a TLS proxy in front on this host"
+    }
+
     /// The JWT settings asked for, with the key files read; nil when JWTs are not accepted.
     func jwt() throws -> JWTSettings? {
         guard let issuer, let audience else { return nil }

@@ -17,9 +17,12 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let storage = try storage ?? SQLiteServerStorage(dataDirectory: configuration.dataDirectory, clock: configuration.clock)
     let authenticator = try await RequestAuthenticator(configuration: configuration, storage: storage)
+    let metrics = ServerMetrics()
     let router = Router(context: ServerRequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorEnvelopeMiddleware())
-    SyncAPI(storage: storage, configuration: configuration, authenticator: authenticator).register(on: router)
+    OperationsAPI(storage: storage, metrics: metrics).register(on: router)
+    SyncAPI(storage: storage, configuration: configuration, authenticator: authenticator, metrics: metrics).register(on: router)
     AdminAPI(storage: storage, configuration: configuration, authenticator: authenticator).register(on: router)
     return Application(
         router: router,

@@ -105,7 +105,7 @@ final class NoteLedger: Sendable {
 }
 
 /// A small deterministic generator (SplitMix64): a seed replays a run.
-struct SplitMix: RandomNumberGenerator {
+struct SplitMix: RandomNumberGenerator, Sendable {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

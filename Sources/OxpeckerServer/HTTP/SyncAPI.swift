@@ -13,11 +13,13 @@ struct SyncAPI: Sendable {
     let configuration: ServerConfiguration
     let authenticator: RequestAuthenticator
     let codec: WireCodec
+    let metrics: ServerMetrics
 
-    init(storage: any ServerStorage, configuration: ServerConfiguration, authenticator: RequestAuthenticator) {
+    init(storage: any ServerStorage, configuration: ServerConfiguration, authenticator: RequestAuthenticator, metrics: ServerMetrics) {
         self.storage = storage
         self.configuration = configuration
         self.authenticator = authenticator
+        self.metrics = metrics
         self.codec = WireCodec(limits: configuration.limits)
     }
 
@@ -52,6 +54,7 @@ struct SyncAPI: Sendable {
         let response = try await storage.push(
             push, from: device,
             policy: PushPolicy(nowMillis: configuration.clock.now(), maximumClockSkewMillis: configuration.maximumClockSkewMillis))
+        metrics.pushed(response)
         let accepted = response.results.filter { $0.outcome == .accepted }.count
         context.logger.info(
             "push", metadata: ["device": "\(device.name)", "changes": "\(push.items.count)", "accepted": "\(accepted)",
@@ -64,6 +67,7 @@ struct SyncAPI: Sendable {
         let pull = try await decode(PullRequest.self, request)
         let limit = min(pull.limit, configuration.limits.maximumChangesPerPull)
         let page = try await storage.pull(after: pull.after, limit: limit, for: device, replica: pull.replica, at: now)
+        metrics.pulled(page.changes.count, by: device, cursor: page.nextCursor)
         // The stored bodies are canonical already: splice them, keys in canonical order.
         var text = "{\"changes\":[" + page.changes.joined(separator: ",") + "],\"has_more\":" + (page.hasMore ? "true" : "false")
         text += ",\"next_cursor\":\"" + page.nextCursor.rawValue + "\",\"purges\":"
@@ -78,6 +82,7 @@ struct SyncAPI: Sendable {
         let bootstrap = try await decode(BootstrapRequest.self, request)
         let limit = min(bootstrap.limit, configuration.limits.maximumCustomersPerPage)
         let page = try await storage.snapshot(page: bootstrap.page, limit: limit, for: device, at: now)
+        metrics.bootstrapped(page.customers.count, by: device, cursor: page.resumeCursor)
         var text = "{\"customers\":["
         for (index, customer) in page.customers.enumerated() {
             if index > 0 { text += "," }

@@ -165,6 +165,10 @@ public protocol ServerStorage: Sendable {
     func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent]
     /// The server's materialized state, as canonical JSON (the same form as a device's export).
     func exportState() async throws -> String
+    /// Throws unless the storage answers a query now (readiness: `GET /ready`). Cheap: called by probes every few seconds.
+    func checkReady() async throws
+    /// Log size, log head, open conflicts, pending purges (the gauges of `GET /metrics`).
+    func statistics() async throws -> StorageStatistics
 }
 
 extension ServerStorage {

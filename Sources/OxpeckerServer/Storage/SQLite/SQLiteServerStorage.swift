@@ -282,4 +282,24 @@ public final class SQLiteServerStorage: ServerStorage {
     public func logCount() async throws -> Int {
         try await state.readDatabase { _, db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0 }
     }
+
+    public func checkReady() async throws {
+        try await state.readDatabase { _, db in try db.execute(sql: "SELECT 1 FROM change_log LIMIT 1") }
+    }
+
+    public func statistics() async throws -> StorageStatistics {
+        try await state.readDatabase { reader, db in
+            StorageStatistics(
+                logChanges: try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0,
+                logHead: try Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0,
+                openConflicts: try reader.conflicts().count,
+                purgesPending: try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM (
+                            SELECT subscription, customer FROM holding WHERE customer IN (SELECT customer FROM erasure)
+                            UNION SELECT subscription, customer FROM pending_holding WHERE held = 1 AND customer IN (SELECT customer FROM erasure))
+                        """) ?? 0)
+        }
+    }
 }

@@ -126,6 +126,11 @@ public final class CustomerStore: Sendable {
         switch error.resultCode {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             StoreError.notAnOxpeckerStore(path: path, reason: "the file is damaged or not a database (\(error.message ?? "no detail"))")
+        // A full disk is SQLITE_FULL; a file at its size limit (EFBIG) surfaces as a failed write.
+        case .SQLITE_FULL:
+            StoreError.storageFull(path: path, detail: error.message ?? "SQLite code \(error.extendedResultCode.rawValue)")
+        case .SQLITE_IOERR where error.extendedResultCode == .SQLITE_IOERR_WRITE:
+            StoreError.storageFull(path: path, detail: error.message ?? "SQLite code \(error.extendedResultCode.rawValue)")
         default:
             StoreError.database(code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
         }

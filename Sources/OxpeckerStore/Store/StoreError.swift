@@ -26,6 +26,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case noteRedacted(RecordID)
     /// A wire-format value is invalid.
     case invalidInput(ProtocolError)
+    /// The store's files could not grow: the disk is full, or a size limit holds
+    /// the file. The write that hit it was not saved; everything before it is intact.
+    case storageFull(path: String, detail: String)
     /// The database reported an error.
     case database(code: Int32, message: String)
 
@@ -55,6 +58,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "note '\(id)' was redacted and cannot be revised"
         case .invalidInput(let error):
             error.description
+        case .storageFull(let path, let detail):
+            "no room to write '\(path)': the disk is full or the file may not grow (\(detail)); this write was not saved, nothing before it is lost"
         case .database(let code, let message):
             "database error \(code): \(message)"
         }

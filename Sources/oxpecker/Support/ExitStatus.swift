@@ -72,7 +72,7 @@ struct CommandFailure {
         case .unknownCustomer, .unknownNote: .notFound
         case .unknownField, .invalidValue, .invalidInput: .invalidInput
         case .customerExists, .customerErased, .noteRedacted: .refused
-        case .storeNotFound, .storeExists, .notAnOxpeckerStore, .schemaTooNew, .database: .storeProblem
+        case .storeNotFound, .storeExists, .notAnOxpeckerStore, .schemaTooNew, .storageFull, .database: .storeProblem
         }
     }
 }

@@ -31,7 +31,7 @@ work="$(mktemp -d)"
 pid=""
 cleanup() {
     if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-    rm -rf "$work"
+    rm -rf "$work" .schemathesis
 }
 trap cleanup EXIT
 

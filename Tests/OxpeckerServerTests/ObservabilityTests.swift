@@ -161,16 +161,21 @@ struct CapturingLogHandler: LogHandler {
 struct UnreachableStorage: ServerStorage {
     struct Gone: Error {}
     var replica: ReplicaID { "server-gone" }
-    func device(forTokenHash tokenHash: String, at: Instant) async throws -> DeviceIdentity? { throw Gone() }
+    func token(forHash tokenHash: String) async throws -> TokenRecord? { throw Gone() }
     func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse { throw Gone() }
-    func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> LogPage { throw Gone() }
+    func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws
+        -> LogPage
+    { throw Gone() }
     func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage { throw Gone() }
-    func createToken(name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken { throw Gone() }
-    func tokens() async throws -> [TokenRecord] { throw Gone() }
+    func createToken(_ kind: TokenKind, name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken {
+        throw Gone()
+    }
+    func tokens(_ kind: TokenKind) async throws -> [TokenRecord] { throw Gone() }
     func setTokenScopes(id: String, scopes: [String], at: Instant) async throws -> Bool { throw Gone() }
-    func revokeToken(id: String, at: Instant) async throws -> Bool { throw Gone() }
+    func revokeToken(id: String, by actor: String, at: Instant) async throws -> Bool { throw Gone() }
     func eraseCustomer(_ customer: CustomerID, by actor: String, at now: Instant) async throws -> ErasureStatus { throw Gone() }
     func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus? { throw Gone() }
+    func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent] { throw Gone() }
     func exportState() async throws -> String { throw Gone() }
     func checkReady() async throws { throw Gone() }
     func statistics() async throws -> StorageStatistics { throw Gone() }

@@ -225,7 +225,12 @@ public struct ContactGate: Sendable {
 
     /// A topic compared without case or surrounding spaces.
     static func normalized(_ topic: String) -> String {
-        topic.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        // In Swift, not Foundation's trimmingCharacters, which bridges through NSString
+        // and cost the gate more than all its rules together.
+        var text = Substring(topic)
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return text.lowercased()
     }
 
     /// The minute of the day (0 to 1439) at `instant` in the IANA zone `identifier`,

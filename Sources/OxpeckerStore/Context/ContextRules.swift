@@ -148,9 +148,9 @@ public struct ContextRules: Sendable, Hashable, Codable {
     public var recurringPains: [RecurringPain]
     /// Different advisors in a row, in the latest conversations, that break continuity.
     public var continuityBreak: Int
-    /// The contact the signals propose, to ask the gate about: purpose and, when the
-    /// customer has no preferred channel, channel.
+    /// The purpose of the contact a signal's next step proposes (asked of the gate).
     public var signalPurpose: String
+    /// The channel of that contact when the customer has no preferred channel.
     public var signalChannel: String
 
     // MARK: Life events

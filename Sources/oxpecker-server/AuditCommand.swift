@@ -23,16 +23,7 @@ struct Audit: AsyncParsableCommand {
         let query: AuditQuery = customer.map { .customer(CustomerID(unchecked: $0)) } ?? .device(tokenID: device ?? "")
         for event in try await data.openStorage().auditTrail(query, limit: limit) {
             if json {
-                var members: [String: JSONValue] = [
-                    "sequence": .integer(event.sequence), "at": .string(event.at.description), "actor": .string(event.actor),
-                    "action": .string(event.action.rawValue),
-                ]
-                let optional: [(String, String?)] = [
-                    ("customer", event.customer?.rawValue), ("entity", event.entity), ("field", event.field), ("record", event.record),
-                    ("token", event.token), ("detail", event.detail),
-                ]
-                for (key, value) in optional { if let value { members[key] = .string(value) } }
-                print(JSONValue.object(members).canonicalText)
+                print(event.json.canonicalText)
             } else {
                 let what = [event.customer?.rawValue, event.entity, event.field, event.record, event.token.map { "token \($0)" }, event.detail]
                     .compactMap { $0 }.joined(separator: " ")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import OxpeckerProtocol
 import OxpeckerServer
@@ -124,6 +125,51 @@ extension ScratchFolder {
         return enumerator.compactMap { $0 as? String }.map { (root as NSString).appendingPathComponent($0) }.filter { file in
             var directory: ObjCBool = false
             return FileManager.default.fileExists(atPath: file, isDirectory: &directory) && !directory.boolValue
+        }
+    }
+}
+
+/// The erasure and audit endpoints for administrators.
+@Suite("Erasure and audit over HTTP")
+struct AdminErasureTests {
+    @Test("an admin token erases over HTTP and reads the status and the audit trail; a device token cannot; bad input gets a code")
+    func adminEndpoints() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let now = Instant(millisecondsSince1970: 1_764_000_000_000)
+        let admin = try await server.storage.createToken(.admin, name: "dpo", scopes: [], expiresAt: nil, now: now)
+        try await server.test { client in
+            _ = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2, value: "Jana")]), token: server.token)
+            func call(_ method: HTTPRequest.Method, _ uri: String, _ token: String) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer \(token)"])
+            }
+            let byDevice = try await call(.post, "/v1/admin/customers/c-1/erase", server.token)
+            #expect(byDevice.status == .forbidden)
+            #expect(try await server.storage.erasureStatus(of: "c-1") == nil, "a device cannot erase")
+
+            let erased = try await call(.post, "/v1/admin/customers/c-1/erase", admin.secret)
+            #expect(erased.status == .ok)
+            #expect(erased.json["customer"] == "c-1" && erased.json["erased_by"] == .string(admin.id))
+            #expect(erased.json["removed_changes"] == 2)
+            let status = try await call(.get, "/v1/admin/customers/c-1/erasure", admin.secret)
+            #expect(status.json["erased_at"] == erased.json["erased_at"])
+            #expect(try await server.storage.exportState().contains("Jana") == false)
+
+            let trail = try await call(.get, "/v1/admin/audit?customer=c-1", admin.secret)
+            #expect(trail.json["events"]?.arrayValue?.compactMap { $0["action"]?.stringValue } == ["change", "change", "erase"])
+            #expect(!trail.text.contains("Jana"))
+
+            for (uri, method, status, code) in [
+                ("/v1/admin/customers/c-404/erase", HTTPRequest.Method.post, 404, "not_found"),
+                ("/v1/admin/customers/c-2/erasure", .get, 404, "not_found"),
+                ("/v1/admin/customers/bad%20id/erase", .post, 400, "invalid_identifier"),
+                ("/v1/admin/audit", .get, 400, "invalid_value"),
+                ("/v1/admin/audit?customer=c-1&device=tok-1", .get, 400, "invalid_value"),
+                ("/v1/admin/audit?customer=c-1&limit=0", .get, 400, "invalid_value"),
+            ] {
+                let refused = try await call(method, uri, admin.secret)
+                #expect(refused.status.code == status && refused.json["code"] == .string(code), "\(uri): \(refused.text)")
+            }
         }
     }
 }

@@ -62,3 +62,17 @@ public enum AuditQuery: Sendable, Hashable {
     /// Everything a device did, and everything done to its token.
     case device(tokenID: String)
 }
+
+extension AuditEvent {
+    /// The event as the admin endpoint and `oxpecker-server audit --json` write it; absent references are left out.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "sequence": .integer(sequence), "at": .string(at.description), "actor": .string(actor), "action": .string(action.rawValue),
+        ]
+        let optional: [(String, String?)] = [
+            ("customer", customer?.rawValue), ("entity", entity), ("field", field), ("record", record), ("token", token), ("detail", detail),
+        ]
+        for (key, value) in optional { if let value { object[key] = .string(value) } }
+        return .object(object)
+    }
+}

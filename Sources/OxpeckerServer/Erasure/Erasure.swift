@@ -56,3 +56,21 @@ public enum ErasureError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension ErasureStatus {
+    /// The status as the admin endpoint writes it.
+    public var json: JSONValue {
+        let devices = unconfirmed.map { device -> JSONValue in
+            var object: [String: JSONValue] = [
+                "token": .string(device.tokenID), "device": .string(device.deviceName), "subscription": .integer(device.subscription),
+                "revoked": .bool(device.revoked),
+            ]
+            if let confirmed = device.lastConfirmedAt { object["last_confirmed_at"] = .string(confirmed.description) }
+            return .object(object)
+        }
+        return [
+            "customer": .string(customer.rawValue), "erased_at": .string(erasedAt.description), "erased_by": .string(erasedBy),
+            "removed_changes": .integer(Int64(removedChanges)), "unconfirmed": .array(devices),
+        ]
+    }
+}

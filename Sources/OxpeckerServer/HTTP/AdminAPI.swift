@@ -19,6 +19,63 @@ struct AdminAPI: Sendable {
         let admin = group(on: router)
         admin.get("tokens") { _, _ in try await tokens() }
         admin.post("tokens/:id/revoke") { _, context in try await revoke(context) }
+        admin.post("customers/:id/erase") { _, context in try await erase(context) }
+        admin.get("customers/:id/erasure") { _, context in try await erasure(context) }
+        admin.get("audit") { request, _ in try await audit(request) }
+    }
+
+    /// `POST /v1/admin/customers/{id}/erase`: the right to erasure (see `oxpecker-server customer erase`);
+    /// answers where the erasure stands. Erasing again changes nothing.
+    func erase(_ context: ServerRequestContext) async throws -> Response {
+        let admin = try context.requireAdmin()
+        let customer = try Self.customer(context)
+        do {
+            let status = try await storage.eraseCustomer(
+                customer, by: admin.tokenID, at: Instant(millisecondsSince1970: configuration.clock.now()))
+            context.logger.notice("customer erased", metadata: ["customer": "\(customer)", "admin": "\(admin.tokenID)"])
+            return HTTPReply.json(status.json.canonicalText)
+        } catch ErasureError.unknownCustomer {
+            throw ServerError(.notFound, "the server has no customer '\(customer)'")
+        }
+    }
+
+    /// `GET /v1/admin/customers/{id}/erasure`: where the erasure stands, with the devices that have not confirmed the purge.
+    func erasure(_ context: ServerRequestContext) async throws -> Response {
+        let customer = try Self.customer(context)
+        guard let status = try await storage.erasureStatus(of: customer) else {
+            throw ServerError(.notFound, "customer '\(customer)' was not erased")
+        }
+        return HTTPReply.json(status.json.canonicalText)
+    }
+
+    /// `GET /v1/admin/audit?customer=ID` or `?device=TOKEN` (and `limit`, 1 to 10000): the audit trail, oldest first.
+    func audit(_ request: Request) async throws -> Response {
+        let customer = request.uri.queryParameters.get("customer")
+        let device = request.uri.queryParameters.get("device")
+        let query: AuditQuery
+        switch (customer, device) {
+        case (let customer?, nil):
+            guard let id = CustomerID(rawValue: customer) else { throw ServerError(.invalidIdentifier, "'\(customer.prefix(80))' is not a customer id") }
+            query = .customer(id)
+        case (nil, let device?):
+            query = .device(tokenID: device)
+        default:
+            throw ServerError(.invalidValue, "give exactly one of the query parameters customer and device")
+        }
+        let limitText = request.uri.queryParameters.get("limit") ?? "1000"
+        guard let limit = Int(limitText), (1...10_000).contains(limit) else {
+            throw ServerError(.invalidValue, "limit must be 1 to 10000, not '\(limitText.prefix(20))'")
+        }
+        let events = try await storage.auditTrail(query, limit: limit).map(\.json)
+        return HTTPReply.json(JSONValue.object(["events": .array(events)]).canonicalText)
+    }
+
+    static func customer(_ context: ServerRequestContext) throws -> CustomerID {
+        let text = context.parameters.get("id") ?? ""
+        guard let customer = CustomerID(rawValue: text) else {
+            throw ServerError(.invalidIdentifier, "'\(text.prefix(80))' is not a customer id (1 to 64 of A-Z a-z 0-9 . _ : -)")
+        }
+        return customer
     }
 
     /// `GET /v1/admin/tokens`: every device token, newest first, never a secret.

@@ -8,14 +8,16 @@ import OxpeckerStore
 struct OxpeckerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oxpecker-bench",
-        abstract: "Measures Oxpecker store writes (against raw SQLite), profile reads, search, the contact gate and the wire codec.",
+        abstract: "Runs every Oxpecker benchmark: store writes (against raw SQLite), profile reads, search, the contact gate, the wire codec, sync through the server, and the server under load.",
         discussion: """
-            Run from the repository root, in release mode:
-              swift run -c release --package-path Benchmarks oxpecker-bench [--quick] [--markdown PATH]
+            Run from the repository root, in release mode (it runs oxpecker-sync-bench, oxpecker-load and
+            oxpecker-server, built with it, as child processes):
+              swift run -c release --package-path Benchmarks oxpecker-bench [--quick] [--markdown BENCHMARKS.md]
+            With --markdown, the figures already in that file are shown as "previous" next to the new ones.
             """)
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
-        case all, writes, reads, codec, gate
+        case all, writes, reads, codec, gate, sync, load
     }
 
     enum DurabilityChoice: String, ExpressibleByArgument, CaseIterable {
@@ -28,7 +30,7 @@ struct OxpeckerBench: ParsableCommand {
     @Option(help: "Also write the results as Markdown to this file.")
     var markdown: String?
 
-    @Option(help: "Which figures to measure: all, writes, reads, codec or gate.")
+    @Option(help: "Which figures to measure: all, writes, reads, codec, gate, sync or load.")
     var only: Part = .all
 
     @Option(help: "Durability of the write comparison: both, full or normal.")
@@ -45,6 +47,24 @@ struct OxpeckerBench: ParsableCommand {
 
     @Option(help: "Keep the read fixture at this path, and reuse it when it is there already (for profiling reads).")
     var fixture: String?
+
+    @Option(help: "Customers of the full-size sync run: bootstrap and memory of a device pulling 13 changes per customer (default 100000, 10000 with --quick).")
+    var fullCustomers: Int?
+
+    @Option(help: "Seconds each load run measures (default 60, 15 with --quick).")
+    var loadSeconds: Double?
+
+    @Option(help: "Customers of the repeated sync runs, 13 changes each (default 20000, 2000 with --quick).")
+    var syncCustomers: Int?
+
+    @Option(help: "Runs of the sync figures at their measuring size (default 3, 1 with --quick).")
+    var syncRuns: Int?
+
+    @Option(help: "Runs of each load configuration (default 3, 1 with --quick).")
+    var loadRuns: Int?
+
+    @Flag(help: "Skip the PostgreSQL load figures even when PostgreSQL is installed.")
+    var noPostgres = false
 
     @Option(help: "Where to make the temporary folder (default: the system's temporary folder).")
     var temporaryDirectory: String?
@@ -127,6 +147,25 @@ struct OxpeckerBench: ParsableCommand {
             let codec = try CodecBenchmark(changeCount: changeCount, pageSize: 500)
             report.addCodec(try codec.run(runs: runs, progress: log))
         }
+        let syncRuns = self.syncRuns ?? (quick ? 1 : 3)
+        let loadRuns = self.loadRuns ?? (quick ? 1 : 3)
+        if only == .all || only == .sync {
+            let full = fullCustomers ?? (quick ? 10_000 : 100_000)
+            let size = syncCustomers ?? (quick ? 2_000 : 20_000)
+            log("5. sync through the server: \(syncRuns) runs of \(size) customers, one of \(full)")
+            try SyncFigures(
+                binary: ChildProcess.sibling("oxpecker-sync-bench"), customers: size, runs: syncRuns, fullCustomers: full, directory: directory
+            ).measure(into: &report)
+        }
+        if only == .all || only == .load {
+            let postgres = noPostgres ? nil : PostgresCluster.start(in: directory, progress: log)
+            defer { postgres?.stop() }
+            let figures = LoadFigures(
+                binary: ChildProcess.sibling("oxpecker-load"), serverBinary: ChildProcess.sibling("oxpecker-server"),
+                seconds: loadSeconds ?? (quick ? 15 : 60), runs: loadRuns, directory: directory, postgres: postgres)
+            log("6. the server under load: \(figures.configurations.map(\.label).joined(separator: "; ")), \(loadRuns) runs each")
+            try figures.measure(into: &report, progress: log)
+        }
         report.details.append(
             "Each latency is one call timed alone on ContinuousClock, including `readNow` (a pooled reader and its read transaction); "
                 + "for latencies, min–max is the range of the per-run medians; for writes it is the range of whole runs.")
@@ -137,6 +176,9 @@ struct OxpeckerBench: ParsableCommand {
         print("")
         print(report.text)
         if let markdown {
+            let old = (try? String(contentsOfFile: markdown, encoding: .utf8)) ?? ""
+            report.previous = Report.figures(inMarkdown: old)
+            if let marker = old.range(of: Report.notesMarker) { report.keptNotes = String(old[marker.upperBound...]).trimmingCharacters(in: .newlines) }
             try report.markdown.write(toFile: markdown, atomically: true, encoding: .utf8)
             log("Markdown written to \(markdown)")
         }

@@ -17,6 +17,22 @@ struct Report {
     var machine: Machine
     var rows: [Row] = []
     var details: [String] = []
+    /// Hand-written notes from the report this one replaces (after ``notesMarker``), kept at the end.
+    var keptNotes = ""
+    static let notesMarker = "<!-- Notes below this line are kept when oxpecker-bench rewrites this file. -->"
+    /// Medians by figure from the report this one replaces (`--markdown` of an existing file).
+    var previous: [String: String] = [:]
+
+    /// The median of every figure in a Markdown report this tool wrote, by figure.
+    static func figures(inMarkdown text: String) -> [String: String] {
+        var figures: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("| ") {
+            let cells = line.dropFirst(2).split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 2, cells[0] != "figure", !cells[1].hasPrefix("---") else { continue }
+            figures[cells[0]] = cells[1]
+        }
+        return figures
+    }
 
     var text: String {
         let all = [Self.header] + rows
@@ -35,14 +51,24 @@ struct Report {
     }
 
     var markdown: String {
-        func line(_ row: Row) -> String {
-            "| " + [row.figure, row.median, row.range, row.baseline, row.ratio, row.goal, row.met]
+        func line(_ row: Row, previous: String) -> String {
+            "| " + [row.figure, row.median, row.range, row.baseline, row.ratio, row.goal, row.met, previous]
                 .map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
         }
-        var lines = ["Command: `\(command)`", "", line(Self.header), "|" + String(repeating: " --- |", count: 7)]
-        lines += rows.map(line)
+        func figureLine(_ row: Row) -> String { line(row, previous: previous[row.figure] ?? "–") }
+        var lines = [
+            "# Benchmarks", "",
+            "Written by one run of `oxpecker-bench` (every figure is measured in that run, next to its baseline measured in the same run; "
+                + "\"previous\" is the figure from the report this one replaced). Run it from the repository root:", "",
+            "```sh",
+            "swift run -c release --package-path Benchmarks oxpecker-bench --markdown BENCHMARKS.md   # --quick: a few minutes", "```", "",
+            "Command: `\(command)`", "", line(Self.header, previous: "previous (the report this one replaced)"),
+            "|" + String(repeating: " --- |", count: 8),
+        ]
+        lines += rows.map(figureLine)
         lines += ["", "Machine:", ""] + machine.lines.map { "- " + $0 }
         lines += ["", "Details:", ""] + details.map { "- " + $0 }
+        lines += ["", Self.notesMarker, keptNotes]
         return lines.joined(separator: "\n") + "\n"
     }
 }

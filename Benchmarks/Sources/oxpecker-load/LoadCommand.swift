@@ -35,6 +35,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many edit operations in all (whichever comes first with --seconds).")
     var operations: Int?
 
+    @Option(help: "The scope every customer is created in; the token (made, or given with --token) must grant it.")
+    var scope: String = "branch:LOAD"
+
     @Option(help: "Customers in the shared pool every device edits.")
     var customers: Int = 200
 

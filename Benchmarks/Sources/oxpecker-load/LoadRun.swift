@@ -31,11 +31,11 @@ struct LoadRun {
         note("seeding \(options.customers) customers …")
         let pool = (0..<options.customers).map { CustomerID(unchecked: String(format: "p-%05d", $0)) }
         var seeder = device(-1)
-        try await seeder.seed(pool)
+        try await seeder.seed(pool, scope: options.scope)
         try await seeder.sync(recorder: recorder)
 
         note("bootstrapping \(options.devices) devices …")
-        var fleetDevices = try await forEach(Array((0..<options.devices).map(device)), concurrency: 16) { device in
+        var fleetDevices = try await forEach(Array((0..<options.devices).map(device)), concurrency: 64) { device in
             try await device.sync(recorder: recorder)
         }
         let setupErrors = recorder.summary(seconds: 1)
@@ -47,7 +47,7 @@ struct LoadRun {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .milliseconds(Int64(options.seconds * 1000))
-        let (thinkMs, sessionEdits, syncChance, seed) = (options.thinkMs, options.sessionEdits, options.syncChance, options.seed)
+        let (thinkMs, sessionEdits, syncChance, seed, scope) = (options.thinkMs, options.sessionEdits, options.syncChance, options.seed, options.scope)
         fleetDevices = try await withThrowingTaskGroup(of: SimulatedDevice.self) { group in
             for initial in fleetDevices {
                 group.addTask {
@@ -61,7 +61,7 @@ struct LoadRun {
                         } else {
                             let granted = budget.take(Int.random(in: 1...sessionEdits, using: &random))
                             if granted == 0 { break }
-                            try await device.edit(operations: granted, pool: pool, random: &random)
+                            try await device.edit(operations: granted, pool: pool, scope: scope, random: &random)
                         }
                     }
                     return device
@@ -79,7 +79,7 @@ struct LoadRun {
         let finalRecorder = RequestRecorder()
         var everyone = [seeder] + fleetDevices
         for _ in 0..<2 {
-            everyone = try await forEach(everyone, concurrency: 16) { try await $0.sync(recorder: finalRecorder) }
+            everyone = try await forEach(everyone, concurrency: 64) { try await $0.sync(recorder: finalRecorder) }
         }
         for (kind, count) in finalRecorder.summary(seconds: 1).errors { traffic.errors["final sync: " + kind, default: 0] += count }
         for (kind, count) in setupErrors.errors { traffic.errors["setup: " + kind, default: 0] += count }

@@ -33,7 +33,7 @@ final class ServerFleet: @unchecked Sendable {
             throw LoadError.setup("no oxpecker-server at \(binary): build it (swift build -c release --package-path Benchmarks) or pass --server-binary")
         }
         let storage = options.postgres.map { ["--postgres", $0] } ?? ["--data-dir", folder + "/server"]
-        let token = try ServerProcess.createToken(binary: binary, backend: storage)
+        let token = try ServerProcess.createToken(binary: binary, backend: storage, scope: options.scope)
         var processes: [ServerProcess] = []
         for index in 0..<options.instances {
             processes.append(try ServerProcess(binary: binary, backend: storage, folder: folder, name: "server-\(index)"))

@@ -29,18 +29,29 @@ struct SimulatedDevice: Sendable {
         self.logger = logger
     }
 
-    /// Opens the store (creating it the first time), runs `body`, closes it.
+    /// Opens the store (creating it the first time), runs `body`, closes it. Opening
+    /// and closing block on file I/O, so they run on a dispatch queue, not on the
+    /// few threads that run every device's tasks.
     func withStore<T>(_ body: (CustomerStore) async throws -> T) async throws -> T {
-        let options = StoreOptions(durability: .normal)
-        let store = FileManager.default.fileExists(atPath: path)
-            ? try CustomerStore.open(at: path, options: options) : try CustomerStore.create(at: path, options: options)
+        let path = self.path
+        let store = try await Self.offPool {
+            let options = StoreOptions(durability: .normal)
+            return FileManager.default.fileExists(atPath: path)
+                ? try CustomerStore.open(at: path, options: options) : try CustomerStore.create(at: path, options: options)
+        }
         do {
             let result = try await body(store)
-            try store.close()
+            try await Self.offPool { try store.close() }
             return result
         } catch {
-            try? store.close()
+            try? await Self.offPool { try store.close() }
             throw error
+        }
+    }
+
+    private static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
         }
     }
 
@@ -60,12 +71,12 @@ struct SimulatedDevice: Sendable {
         }
     }
 
-    /// Creates the shared pool of customers (a name and a stage each) on this device.
-    mutating func seed(_ pool: [CustomerID]) async throws {
+    /// Creates the shared pool of customers (in `scope`, with a name and a stage) on this device.
+    mutating func seed(_ pool: [CustomerID], scope: String) async throws {
         let (count, replica) = try await withStore { store in
-            let count = try store.writeNow { writer in
+            let count = try await store.write { writer in
                 for (index, id) in pool.enumerated() {
-                    try writer.createCustomer(id)
+                    try writer.createCustomer(id, in: [scope])
                     try writer.set(.legalName, to: "Pool Customer \(index)", of: id)
                     try writer.set(.stage, to: Stage.allCases[index % Stage.allCases.count], of: id)
                 }
@@ -79,15 +90,14 @@ struct SimulatedDevice: Sendable {
 
     /// An offline edit session of `operations` random edits, in one transaction,
     /// on the shared pool of customers and on customers this device created.
-    mutating func edit(operations: Int, pool: [CustomerID], random: inout SplitMix) async throws {
-        var plan: [Edit] = []
-        for _ in 0..<operations { plan.append(Edit.random(using: &random)) }
+    mutating func edit(operations: Int, pool: [CustomerID], scope: String, random: inout SplitMix) async throws {
+        let plan = (0..<operations).map { _ in Edit.random(using: &random) }
         let picks = (0..<operations).map { _ in Int.random(in: 0..<1_000_000, using: &random) }
         let own = ownCustomers
         let index = self.index
         let created = ownCustomers.count
         let (count, newCustomers, replica): (Int64, [CustomerID], ReplicaID) = try await withStore { store in
-            let result = try store.writeNow { writer -> (Int64, [CustomerID]) in
+            let result = try await store.write { writer -> (Int64, [CustomerID]) in
                 var made: [CustomerID] = []
                 for (edit, pick) in zip(plan, picks) {
                     let candidates = own + made
@@ -95,7 +105,7 @@ struct SimulatedDevice: Sendable {
                     switch edit {
                     case .createCustomer:
                         let id = CustomerID(unchecked: "d\(index)-\(created + made.count)")
-                        try writer.createCustomer(id)
+                        try writer.createCustomer(id, in: [scope])
                         try writer.set(.legalName, to: "Device \(index) Customer \(created + made.count)", of: id)
                         made.append(id)
                     case .preferredName: try writer.set(.preferredName, to: "Name \(pick % 97)", of: customer)
@@ -129,7 +139,7 @@ struct SimulatedDevice: Sendable {
     /// Whether the outbox is empty, and the store's export.
     func finalState() async throws -> (pending: Int, export: String) {
         try await withStore { store in
-            try store.readNow { reader in
+            try await store.read { reader in
                 var text = ""
                 try reader.exportJSON { text += $0 }
                 return (try reader.outboxCount(), text)

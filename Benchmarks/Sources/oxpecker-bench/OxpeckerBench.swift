@@ -158,10 +158,13 @@ struct OxpeckerBench: ParsableCommand {
             ).measure(into: &report)
         }
         if only == .all || only == .load {
-            let postgres = noPostgres ? nil : PostgresCluster.start(in: directory, progress: log)
+            let serverBinary = ChildProcess.sibling("oxpecker-server")
+            let withPostgres = !noPostgres && LoadFigures.serverSupportsPostgres(serverBinary)
+            if !noPostgres, !withPostgres { log("  this oxpecker-server has no PostgreSQL backend (serve --postgres): SQLite figures only") }
+            let postgres = withPostgres ? PostgresCluster.start(in: directory, progress: log) : nil
             defer { postgres?.stop() }
             let figures = LoadFigures(
-                binary: ChildProcess.sibling("oxpecker-load"), serverBinary: ChildProcess.sibling("oxpecker-server"),
+                binary: ChildProcess.sibling("oxpecker-load"), serverBinary: serverBinary,
                 seconds: loadSeconds ?? (quick ? 15 : 60), runs: loadRuns, directory: directory, postgres: postgres)
             log("6. the server under load: \(figures.configurations.map(\.label).joined(separator: "; ")), \(loadRuns) runs each")
             try figures.measure(into: &report, progress: log)

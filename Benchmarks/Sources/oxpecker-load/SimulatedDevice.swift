@@ -155,6 +155,8 @@ struct SimulatedDevice: Sendable {
         case .incompatibleServer: "incompatible server"
         case .invalidServer: "invalid server URL"
         case .changeTooLarge: "change too large"
+        case .invalidCertificateAuthority: "invalid certificate authority"
+        case .tlsFailed: "TLS failed"
         }
     }
 }

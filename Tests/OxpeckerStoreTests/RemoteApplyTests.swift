@@ -183,6 +183,42 @@ struct RemoteApplyTests {
         let ids = try await a.read { try $0.customers(matching: CustomerFilter()) }.map(\.id)
         #expect(ids == ["c-ok"], "a rejected change creates no customer")
     }
+
+    @Test("an invalid remote change about a known customer is rejected and writes nothing, whatever its entity")
+    func invalidChangeOfKnownCustomer() async throws {
+        // apply() runs a savepoint only for a customer's first change: every other change must be refused before any write.
+        let folder = try TemporaryFolder()
+        let a = try makeStore(in: folder)
+        let peer: ReplicaID = "peer"
+        func stamp(_ n: Int64) throws -> HybridTimestamp { try HybridTimestamp(wallMillis: 1_764_000_000_000 + n, counter: 0, replica: peer) }
+        func change(_ n: Int64, _ entity: Entity, _ field: String?, _ record: RecordID?, _ kind: MergeKind, _ value: JSONValue) throws -> Change {
+            Change(replica: peer, number: n, hlc: try stamp(n), customer: "c-1", entity: entity, field: field, record: record, kind: kind, value: value)
+        }
+        let at: JSONValue = "2026-11-20T10:00:00.000Z"
+        let note: JSONValue = ["text": "Asked about savings", "author": "a-1", "at": at, "channel": "branch"]
+        _ = try await a.apply([
+            try change(1, .profile, "advisor", nil, .register, "a-1"), try change(2, .note, nil, "n-1", .appendOnlyLog, note),
+        ])
+        let export = { try await a.read { reader in var text = ""; try reader.exportJSON { text += $0 }; return text } }
+        let before = try await export()
+        let invalid = [
+            try change(3, .profile, "stage", nil, .register, "sleeping"),
+            try change(4, .profile, "interests", nil, .addWinsSet, ["element": "chess", "op": "toggle"]),
+            try change(5, .profile, "legal_name", nil, .guardedRegister, .integer(7)),
+            try change(6, .note, nil, "n-2", .appendOnlyLog, ["text": "no author", "at": at, "channel": "branch"]),
+            try change(7, .noteRevision, nil, "r-1", .appendOnlyLog, ["note": "n-1", "text": "edited", "author": "a-1"]),
+            try change(8, .noteRedaction, nil, "n-1", .appendOnlyLog, ["at": at]),
+            try change(9, .consent, "marketing", "k-1", .consent, ["status": "granted", "at": at]),
+            try change(10, .lifeEvent, nil, "e-1", .appendOnlyLog,
+                       ["type": "home_purchase", "date": "2026-03-01", "source": "advisor", "confidence": 200]),
+            try change(11, .contact, nil, "t-1", .appendOnlyLog, ["channel": "sms", "purpose": "marketing", "topic": "savings", "at": at]),
+        ]
+        let outcomes = try await a.apply(invalid)
+        for (change, outcome) in zip(invalid, outcomes) {
+            #expect({ if case .rejected = outcome { true } else { false } }(), "\(change.entity) change \(change.number): \(outcome)")
+        }
+        #expect(try await export() == before)
+    }
 }
 
 /// Where two JSON values first differ, as a path and the two values.

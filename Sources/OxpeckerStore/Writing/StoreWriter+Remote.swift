@@ -35,27 +35,32 @@ extension StoreWriter {
                 return try erase(change.customer, stamp: change.hlc)
             }
             if try isErased(change.customer) { return .unchanged }  // absorbing: nothing comes back
-            // Each change in a savepoint: a rejected one leaves no trace, the batch goes on.
+            // Every branch of applyValidated validates before it writes, so a rejected change
+            // leaves no trace by itself. Only a new customer's row is written first: that
+            // change runs in a savepoint, which a rejection rolls back with the row.
+            guard !knownCustomers.contains(change.customer.rawValue) else { return try rejectingInvalid { try applyValidated(change) } }
             var outcome = ApplyOutcome.unchanged
-            let known = knownCustomers.contains(change.customer.rawValue)
             try db.inSavepoint {
-                do {
-                    if !known {
-                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
-                            .execute(arguments: [change.customer.rawValue, change.hlc.description, change.replica.rawValue])
-                    }
-                    outcome = try applyValidated(change)
-                } catch let error as StoreError {
-                    outcome = .rejected(error.description)
-                } catch let error as ProtocolError {
-                    outcome = .rejected(error.description)
-                }
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
+                    .execute(arguments: [change.customer.rawValue, change.hlc.description, change.replica.rawValue])
+                outcome = try rejectingInvalid { try applyValidated(change) }
                 if case .rejected = outcome { return .rollback }
                 return .commit
             }
             // Known only once committed: a rolled-back savepoint took its customer row with it.
             if case .rejected = outcome {} else { knownCustomers.insert(change.customer.rawValue) }
             return outcome
+        }
+    }
+
+    /// `body`'s outcome, or `.rejected` with the reason when the change is invalid.
+    private func rejectingInvalid(_ body: () throws -> ApplyOutcome) throws -> ApplyOutcome {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            return .rejected(error.description)
+        } catch let error as ProtocolError {
+            return .rejected(error.description)
         }
     }
 

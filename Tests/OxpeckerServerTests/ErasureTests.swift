@@ -96,6 +96,27 @@ struct ErasureTests {
         }
     }
 
+    @Test("erasing the customer at the top of the log does not move the log's top down: a device at the top still gets the next change")
+    func erasureAtTheTopKeepsPositionsGrowing() async throws {
+        try await LiveServer.run { server in
+            let a = try server.newStore("a"), b = try server.newStore("b")
+            try await a.write { writer in
+                try writer.createCustomer("c-kept", in: [testScope])
+                // Created last: its changes are the top of the log.
+                try writer.createCustomer("c-gone", in: [testScope])
+                try writer.set(.legalName, to: Self.name, of: "c-gone")
+            }
+            try await sync(a, server, server.token)
+            try await sync(b, server, server.token)  // b's cursor is now at the top of the log
+            _ = try await server.storage.eraseCustomer("c-gone", by: "ops-1", at: Instant(millisecondsSince1970: WallClock.system.now()))
+            try await a.write { writer in try writer.set(.preferredName, to: "Kit", of: "c-kept") }
+            try await sync(a, server, server.token)
+            try await sync(b, server, server.token)
+            #expect(try await b.read { try $0.profile(of: "c-kept")[.preferredName] } == "Kit", "b skipped a change stored after the erasure")
+            #expect(try await b.read { try $0.exists("c-gone") } == false)
+        }
+    }
+
     @Test("a push for an erased customer is dropped with customer_erased, also one that would create it again; an unknown customer cannot be erased")
     func pushAfterErasure() async throws {
         let server = try await ServerHarness.make()

@@ -15,22 +15,25 @@ extension SQLiteServerStorage {
             let stamp = try HybridTimestamp(wallMillis: now.millisecondsSince1970, counter: 0, replica: replica)
             // The state: every row of the customer, its search entries; a tombstone keeps only the id.
             try writer.purgeErased(customer, stamp: stamp)
+            // The top before the delete: positions are rowids, which SQLite would hand out again
+            // from the new maximum, under the cursors of devices that read up to the old one.
+            let top = try Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0
             // The log: every change of the customer goes (push_refusal keeps no values, only codes).
             try db.execute(sql: "DELETE FROM change_log WHERE customer = ?", arguments: [id])
             let removed = db.changesCount
-            // One erasure change in its place, without personal data: it keeps the log's top
-            // from moving down (positions only grow) and tells a device that still holds the
-            // customer what the purge notice does.
-            let number = (try Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0) + 1
+            // One erasure change in its place, without personal data, above the old top: it keeps
+            // the log's top from moving down (positions only grow) and tells a device that still
+            // holds the customer what the purge notice does.
+            let number = top + 1
             let erasure = Change(
                 replica: replica, number: number, hlc: stamp, customer: customer, entity: .customer, field: nil, record: nil,
                 kind: .erasure, value: ["at": .string(now.description), "by": .string(actor), "reason": "erasure_request"])
             try db.execute(
                 sql: """
-                    INSERT INTO change_log (replica, number, hlc, customer, entity, field, kind, body, superseded, device, received_at)
-                    VALUES (?, ?, ?, ?, 'customer', NULL, 'erasure', ?, 0, ?, ?)
+                    INSERT INTO change_log (position, replica, number, hlc, customer, entity, field, kind, body, superseded, device, received_at)
+                    VALUES (?, ?, ?, ?, ?, 'customer', NULL, 'erasure', ?, 0, ?, ?)
                     """,
-                arguments: [replica.rawValue, number, stamp.description, id, WireCodec().encodeText(erasure), actor, now.description])
+                arguments: [number, replica.rawValue, number, stamp.description, id, WireCodec().encodeText(erasure), actor, now.description])
             try db.execute(
                 sql: "INSERT INTO erasure (customer, erased_at, erased_by, removed_changes) VALUES (?, ?, ?, ?)",
                 arguments: [id, now.description, actor, removed])

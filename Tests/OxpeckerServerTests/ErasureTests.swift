@@ -96,6 +96,31 @@ struct ErasureTests {
         }
     }
 
+    @Test("an erasure leaves no copy of the customer's data in the server's files, write-ahead log included, without a manual checkpoint")
+    func erasureEmptiesTheWriteAheadLog() async throws {
+        try await LiveServer.run { server in
+            let a = try server.newStore("a")
+            try await a.write { writer in
+                try writer.createCustomer("c-gone", in: [testScope])
+                try writer.set(.legalName, to: Self.name, of: "c-gone")
+                _ = try writer.addNote(NewNote(text: Self.noteText, author: "a-1", channel: .branch), to: "c-gone")
+            }
+            try await sync(a, server, server.token)
+            // The server's own files: its database, write-ahead log and shared memory.
+            func holding(_ secret: String) throws -> [String] {
+                try server.folder.allFiles().filter { ($0 as NSString).lastPathComponent.hasPrefix("server.oxpecker") }
+                    .filter { try Data(contentsOf: URL(fileURLWithPath: $0)).range(of: Data(secret.utf8)) != nil }
+            }
+            let before = try holding("Quoxbridge")
+            #expect(!before.isEmpty, "the check can find the note before the erasure")
+            _ = try await server.storage.eraseCustomer("c-gone", by: "ops-1", at: Instant(millisecondsSince1970: WallClock.system.now()))
+            for secret in ["Quaxworthy", "Quoxbridge"] {
+                let files = try holding(secret)
+                #expect(files.isEmpty, "'\(secret)' is still in \(files)")
+            }
+        }
+    }
+
     @Test("erasing the customer at the top of the log does not move the log's top down: a device at the top still gets the next change")
     func erasureAtTheTopKeepsPositionsGrowing() async throws {
         try await LiveServer.run { server in

@@ -41,6 +41,10 @@ extension SQLiteServerStorage {
             try SQLiteAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", in: db)
         }
+        // The new pages hold no trace (secure_delete), but the write-ahead log still holds their
+        // earlier versions, with the personal data: copy it into the file and empty it. Best effort:
+        // the erasure is done whatever happens here (a reader busy past the timeout can stop it).
+        try? await state.checkpoint()
         guard let status = try await erasureStatus(of: customer) else { throw ErasureError.unknownCustomer(customer) }
         return status
     }

@@ -274,11 +274,15 @@ struct SQLiteSubscriptions {
 
     /// The log after the cursor's position, of the customers the device holds,
     /// without the changes of `replica` (the pulling store has them).
+    ///
+    /// `CROSS JOIN` keeps the log as the outer loop: a page reads the log forward
+    /// from the cursor and stops at its limit (the planner would otherwise start
+    /// from the holdings and sort every later change of every held customer).
     func logPage(after cursor: FeedCursor.LogCursor, limit: Int, excluding replica: ReplicaID?) throws -> LogPage {
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT c.position, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = ?2
+                    SELECT c.position, c.body FROM change_log c CROSS JOIN holding h ON h.customer = c.customer AND h.subscription = ?2
                     WHERE c.position > ?1 AND c.position > h.since AND c.replica <> ?4
                     ORDER BY c.position LIMIT ?3
                     """),

@@ -85,6 +85,32 @@ struct ScopeTests {
         }
     }
 
+    @Test("a customer made without a scope: refused out_of_scope, it leaves the store, but its changes are kept aside, never deleted")
+    func unscopedCustomerKeepsItsWork() async throws {
+        try await LiveServer.run { server in
+            let now = Instant(millisecondsSince1970: WallClock.system.now())
+            let token = try await server.storage.createToken(name: "a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
+            let store = try server.newStore("forgetful")
+            let note = try await store.write { writer in
+                try writer.createCustomer("c-9")  // no scope: the server cannot place it
+                try writer.set(.preferredName, to: "Ivo", of: "c-9")
+                return try writer.addNote(NewNote(text: "wants a call about the mortgage", author: "a-1", channel: .branch), to: "c-9")
+            }
+            let summary = try await sync(store, server, token)
+            #expect(!summary.rejections.isEmpty && summary.rejections.allSatisfy { $0.reason == .outOfScope && $0.permanent })
+            #expect(summary.purges.map(\.customer) == ["c-9"], "not in the device's scopes: it leaves the store")
+            let kept = try await store.read { reader in (try reader.exists("c-9"), try reader.pushRejections()) }
+            #expect(!kept.0)
+            #expect(kept.1.count == summary.rejections.count && kept.1.allSatisfy { $0.reason == "out_of_scope" })
+            let keptNote = try #require(kept.1.first { $0.change.entity == .note }, "the advisor's note is kept aside for a person")
+            #expect(keptNote.change.record == note && keptNote.change.value["text"] == "wants a call about the mortgage")
+            #expect(try await server.storage.logCount() == 0)
+            // A second sync changes nothing: the set-aside work stays.
+            _ = try await sync(store, server, token)
+            #expect(try await store.read { try $0.pushRejections().count } == summary.rejections.count)
+        }
+    }
+
     @Test("reassigned: the old branch's device purges the customer, outbox included, and the new branch's gets it whole")
     func reassignment() async throws {
         try await LiveServer.run { server in

@@ -40,13 +40,16 @@ public struct ConsentVerdict: Sendable, Hashable {
 /// The consent gate, pure: the answer for one purpose from the customer's
 /// decisions and the rules. The decisions in force are those of the converged
 /// consent state (``ConsentRules``: latest in causal order; of concurrent
-/// decisions a withdrawal wins), counting only decisions made by the time asked.
+/// decisions a withdrawal wins). A grant counts only once its time has come; a
+/// withdrawal the store knows counts whatever time it names (fail closed: a
+/// withdrawal dated in the future by a typo, or by a device whose clock runs
+/// ahead, must not leave an earlier grant in force).
 public enum ConsentGate {
     /// The answer for `purpose` given every decision of the customer for it.
     public static func verdict(
         for purpose: String, decisions: [(event: ConsentEvent, observed: [HybridTimestamp])], at time: Instant, rules: ContextRules
     ) -> ConsentVerdict {
-        let made = decisions.filter { $0.event.at <= time }
+        let made = decisions.filter { $0.event.at <= time || $0.event.status != .granted }
         let heads = Set(ConsentRules.heads(of: made.map { ($0.event.hlc, $0.observed) }))
         let decisive = ConsentRules.decisive(
             made.map(\.event).filter { heads.contains($0.hlc) }, isWithdrawal: { $0.status != .granted }, hlc: \.hlc)

@@ -113,8 +113,11 @@ extension StoreWriter {
     /// and changes kept aside included (the customer left this device's scopes, or
     /// was erased). A customer who comes back into scope is sent whole again.
     /// Deleted content is overwritten in the database file (`secure_delete`).
+    /// `keepingSetAside`: the changes kept aside for a person stay (a push refused
+    /// as `out_of_scope` takes the customer off the device but never an advisor's
+    /// own unsent work).
     @discardableResult
-    public func purge(_ customer: CustomerID) throws -> PurgeReport {
+    public func purge(_ customer: CustomerID, keepingSetAside: Bool = false) throws -> PurgeReport {
         let key = [customer.rawValue]
         knownCustomers.remove(customer.rawValue)
         let existed = try Bool.fetchOne(db, sql: "SELECT 1 FROM customer WHERE id = ?", arguments: StatementArguments(key)) ?? false
@@ -131,7 +134,9 @@ extension StoreWriter {
         }
         try db.execute(sql: "DELETE FROM customer WHERE id = ?", arguments: StatementArguments(key))
         // Changes kept aside (refused by the server, or of a kind this build cannot apply yet) go too.
-        try db.execute(sql: "DELETE FROM push_rejection WHERE json_extract(change, '$.customer') = ?", arguments: StatementArguments(key))
+        if !keepingSetAside {
+            try db.execute(sql: "DELETE FROM push_rejection WHERE json_extract(change, '$.customer') = ?", arguments: StatementArguments(key))
+        }
         try db.execute(sql: "DELETE FROM parked_change WHERE json_extract(body, '$.customer') = ?", arguments: StatementArguments(key))
         try db.execute(sql: "DELETE FROM outbox WHERE customer_id = ?", arguments: StatementArguments(key))
         return PurgeReport(customer: customer, existed: existed, droppedOutboxChanges: db.changesCount)

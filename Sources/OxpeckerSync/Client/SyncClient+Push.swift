@@ -6,9 +6,13 @@ extension SyncClient {
     ///
     /// After each batch, in one transaction: the acknowledged changes
     /// (`accepted`, `duplicate`) leave the outbox; those refused for good as
-    /// `invalid_change` are moved aside for a person; those of an erased customer
-    /// (`customer_erased`) are dropped; a customer refused as `out_of_scope` is
-    /// not in this device's scopes and is purged, its unsent changes with it. Changes
+    /// `invalid_change` or `out_of_scope` are moved aside for a person (never
+    /// dropped: an advisor's note about a customer created without a scope must
+    /// not vanish), and a customer refused as `out_of_scope` leaves this store
+    /// (it is not in the device's scopes), its changes kept aside staying; a
+    /// customer that left the scopes after the device held it is then purged
+    /// whole by the pull's purge notice. Those of an erased customer
+    /// (`customer_erased`) are dropped. Changes
     /// refused for a reason that may pass (`clock_skew`, `unsupported_kind`, an
     /// unknown outcome) stay in the outbox for the next sync and are reported.
     /// A batch that fails in transit is resent as it was: push is idempotent.
@@ -40,9 +44,8 @@ extension SyncClient {
             let acknowledged = verdict.acknowledged
             // A change of an erased customer is dropped, never kept: it may hold what the erasure removed.
             let erased = verdict.rejections.filter { $0.reason == .customerErased }.map(\.number)
-            // A customer outside this device's scopes does not stay on it: purged, with its changes.
+            let permanent = verdict.rejections.filter { $0.permanent && $0.reason != .customerErased }
             let outOfScope = verdict.rejections.filter { $0.reason == .outOfScope }.map(\.customer)
-            let permanent = verdict.rejections.filter { $0.permanent && $0.reason != .customerErased && $0.reason != .outOfScope }
             let purged = try await store.write { writer in
                 try writer.acknowledge(acknowledged + erased)
                 for rejection in permanent {
@@ -50,7 +53,7 @@ extension SyncClient {
                 }
                 var purged: [PurgedCustomer] = []
                 for customer in outOfScope where !purged.contains(where: { $0.customer == customer }) {
-                    let report = try writer.purge(customer)
+                    let report = try writer.purge(customer, keepingSetAside: true)
                     if report.existed || report.droppedOutboxChanges > 0 {
                         purged.append(
                             PurgedCustomer(
@@ -58,7 +61,6 @@ extension SyncClient {
                                 droppedOutboxChanges: report.droppedOutboxChanges))
                     }
                 }
-                try writer.acknowledge(verdict.rejections.filter { $0.reason == .outOfScope }.map(\.number))
                 return purged
             }
             run.summary.purged += purged.count
@@ -67,7 +69,7 @@ extension SyncClient {
                 let fate =
                     rejection.reason == .customerErased
                     ? "the customer was erased; the change is dropped"
-                    : rejection.reason == .outOfScope ? "the customer is not in this device's scopes; it is purged from this store"
+                    : rejection.reason == .outOfScope ? "the customer is not in this device's scopes; it leaves this store and the change is kept aside for a person"
                     : rejection.permanent ? "the server refused a change; it is kept aside for a person" : "the server refused a change for now; it stays in the outbox"
                 logger.warning(
                     "\(fate)",

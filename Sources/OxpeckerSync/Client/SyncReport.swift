@@ -41,8 +41,9 @@ public struct RejectedChange: Sendable, Hashable {
     public var reason: ErrorCode
     /// The server's explanation.
     public var message: String
-    /// Whether the change is refused for good (`invalid_change`: moved aside for a
-    /// person; `out_of_scope`: purged with its customer; `customer_erased`: dropped),
+    /// Whether the change is refused for good (`invalid_change`, `out_of_scope`:
+    /// moved aside for a person, and for `out_of_scope` the customer leaves the
+    /// store; `customer_erased`: dropped),
     /// rather than kept in the outbox to push again.
     public var permanent: Bool
 }

@@ -93,7 +93,8 @@ struct SyncCommand: ParsableCommand {
             let fate =
                 rejection.reason == .customerErased
                 ? "dropped: the customer was erased"
-                : rejection.reason == .outOfScope ? "dropped: the customer is not in this device's scopes" : rejection.permanent ? "kept aside for a person" : "kept in the outbox for the next sync"
+                : rejection.reason == .outOfScope ? "not in this device's scopes: the customer leaves this store, the change is kept aside for a person"
+                : rejection.permanent ? "kept aside for a person" : "kept in the outbox for the next sync"
             lines.append(
                 "rejected: change \(rejection.number) (\(rejection.customer)): \(rejection.reason.rawValue): \(rejection.message) (\(fate))")
         }

@@ -75,8 +75,28 @@ struct ContactScenarioTests {
                 #expect(try store.mayContact("c-1", on: channel, for: "service", at: try at(time)).allowed)
             }
         }
-        // Before the withdrawal was made, the grant was in force.
-        #expect(try replicas[0].mayContact("c-1", on: channel, for: "marketing", at: try at("2026-11-05T12:00:00Z")).allowed)
+        // A known withdrawal binds whatever time it names (fail closed), even asked about a time before it.
+        #expect(try !replicas[0].mayContact("c-1", on: channel, for: "marketing", at: try at("2026-11-05T12:00:00Z")).allowed)
+    }
+
+    @Test("a withdrawal dated in the future (a typo, a clock ahead) still binds now; a grant dated in the future does not yet count")
+    func futureDatedDecisions() async throws {
+        let folder = try TemporaryFolder()
+        let replicas = try Replicas(count: 1, start: try millis("2026-11-01T09:00:00Z"), in: folder)
+        try await replicas[0].write { writer in
+            try writer.createCustomer("c-1")
+            try writer.recordConsent(.granted, for: .marketing, source: "app", at: try at("2026-11-01T09:00:00Z"), of: "c-1")
+            try writer.createCustomer("c-2")
+        }
+        replicas.clocks[0].set(try millis("2026-11-10T09:00:00Z"))
+        try await replicas[0].write { writer in
+            try writer.recordConsent(.withdrawn, for: .marketing, source: "branch", at: try at("2027-11-10T09:00:00Z"), of: "c-1")
+            try writer.recordConsent(.granted, for: .marketing, source: "app", at: try at("2027-01-01T00:00:00Z"), of: "c-2")
+        }
+        let now = try at("2026-11-10T10:00:00Z")
+        #expect(try !replicas[0].mayUse("c-1", for: .marketing, at: now).allowed, "the withdrawal binds at once")
+        #expect(try !replicas[0].mayUse("c-2", for: .marketing, at: now).allowed, "a grant counts only once its time has come")
+        #expect(try replicas[0].mayUse("c-2", for: .marketing, at: try at("2027-01-02T00:00:00Z")).allowed)
     }
 
     /// Quiet hours 21:00–08:00 in the customer's own zone; 06:30 UTC is 07:30 in

@@ -6,6 +6,27 @@ import Testing
 /// follow the devices' purges, read the audit trail.
 @Suite("End to end: erasure and audit with the real oxpecker-server", .serialized)
 struct EndToEndErasureTests {
+    @Test("a customer added without --scope: the sync refuses it out_of_scope, and `outbox --set-aside` still shows the advisor's note")
+    func unscopedCustomerIsSetAside() async throws {
+        let server = try await SyncServerProcess.start()
+        defer { server.killNow() }
+        let token = try await server.createToken(name: "laptop-a")
+        let folder = try ScratchFolder()
+        let (a, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
+        try await a.ok(["customer", "add", "c-2002", "--legal-name", "Ivo Forgotten"])
+        try await a.ok(["note", "add", "c-2002", "--text", "Wants a call about the mortgage", "--author", "a-417", "--channel", "branch"])
+        let synced = try await a.sync(server, token: token)
+        #expect(synced["rejections"]?.arrayValue?.allSatisfy { $0["reason"] == "out_of_scope" } == true)
+        #expect(try await a.outboxCount() == 0)
+        let kept = try await a.ok(["outbox", "--set-aside"]).stdout
+        #expect(kept.contains("c-2002") && kept.contains("refused: out_of_scope"), "\(kept)")
+        let json = try await a.ok(["outbox", "--set-aside", "--json"]).stdout
+        #expect(json.contains("Wants a call about the mortgage"), "the note's text is kept for a person")
+        let count = try await a.ok(["outbox", "--set-aside", "--count"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(count) == synced["rejections"]?.arrayValue?.count)
+        try await server.stop()
+    }
+
     @Test("customer erase while the server runs; erase-status until the device has purged; audit by customer and by device; bad input refused")
     func eraseAndAudit() async throws {
         let server = try await SyncServerProcess.start()

@@ -34,6 +34,39 @@ struct AuthenticationTests {
         }
     }
 
+    @Test("a replica belongs to the token of its first push: another token may not push under it (403 forbidden, nothing stored) until the owner is revoked; another body under a held number is a replica_conflict")
+    func replicaBoundToToken() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let thief = try await server.storage.createToken(name: "other-laptop", scopes: [testScope], expiresAt: nil, now: Self.now)
+        let successor = try await server.storage.createToken(name: "new-token", scopes: [testScope], expiresAt: nil, now: Self.now)
+        try await server.test { client in
+            let first = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2)]), token: server.token)
+            #expect(first.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
+            // Another token fills r-1's next numbers: refused, so the real device's change 3 is still its own.
+            let forged = try await client.post("/v1/push", pushBody([try fieldChange(3, value: "Forged")]), token: thief.secret)
+            #expect(forged.status == .forbidden && forged.json["code"] == "forbidden")
+            #expect(try await server.storage.logCount() == 2)
+            let real = try await client.post("/v1/push", pushBody([try fieldChange(3, value: "Real")]), token: server.token)
+            #expect(real.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted"])
+            // A retry is a duplicate; another body under a held number (a copied store file) is a replica_conflict, not stored.
+            let retry = try await client.post("/v1/push", pushBody([try fieldChange(3, value: "Real")]), token: server.token)
+            #expect(retry.json["results"]?.arrayValue?.map { $0["outcome"] } == ["duplicate"])
+            let copy = try await client.post("/v1/push", pushBody([try fieldChange(3, value: "Copy")]), token: server.token)
+            #expect(copy.json["results"]?.arrayValue?.first?["reason"] == "replica_conflict")
+            let state = try await server.storage.exportState()
+            #expect(state.contains("Real") && !state.contains("Copy"))
+            // A device given a new token: once the old one is revoked, the replica moves to the new one.
+            let old = try #require(try await server.storage.tokens().first { $0.name == "laptop-1" }?.id)
+            #expect(try await client.post("/v1/push", pushBody([try fieldChange(4)]), token: successor.secret).status == .forbidden)
+            #expect(try await server.storage.revokeToken(id: old, at: Self.now))
+            let moved = try await client.post("/v1/push", pushBody([try fieldChange(4)]), token: successor.secret)
+            #expect(moved.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted"])
+            #expect(try await client.post("/v1/push", pushBody([try fieldChange(5)]), token: thief.secret).status == .forbidden)
+            #expect(try await server.storage.logCount() == 4)
+        }
+    }
+
     @Test("a revoked token is refused with token_revoked from the very next request on")
     func revokedToken() async throws {
         let server = try await ServerHarness.make()

@@ -183,10 +183,10 @@ struct EndToEndSyncClientTests {
         #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(3), random: 0.5) == .seconds(3))
     }
 
-    @Test("push results: accepted and duplicate acknowledge; out_of_scope and invalid_change are put aside; the rest stays")
+    @Test("push results: accepted and duplicate acknowledge; out_of_scope, invalid_change and replica_conflict are put aside; the rest stays")
     func pushVerdicts() throws {
         let replica: ReplicaID = "r-test"
-        let changes = try (1...7).map { number in
+        let changes = try (1...8).map { number in
             Change(
                 replica: replica, number: Int64(number), hlc: try HybridTimestamp(wallMillis: 1_764_000_000_000 + Int64(number), counter: 0, replica: replica),
                 customer: "c-1", entity: .profile, field: "stage", record: nil, kind: .register, value: "active")
@@ -199,11 +199,12 @@ struct EndToEndSyncClientTests {
                 PushResult(number: 5, outcome: .rejected, reason: .clockSkew, message: "later"),
                 PushResult(number: 6, outcome: .rejected, reason: .unsupportedKind, message: "later"),
                 PushResult(number: 7, outcome: PushOutcome(unchecked: "deferred")),
+                PushResult(number: 8, outcome: .rejected, reason: .replicaConflict, message: "copied store"),
                 PushResult(number: 99, outcome: .accepted),
             ], acknowledgedThrough: 2)
         let verdict = PushVerdict(batch: changes, response: response)
         #expect(verdict.acknowledged == [1, 2] && verdict.duplicates == 1)
-        #expect(verdict.rejections.filter(\.permanent).map(\.number) == [3, 4])
+        #expect(verdict.rejections.filter(\.permanent).map(\.number) == [3, 4, 8])
         #expect(verdict.rejections.filter { !$0.permanent }.map(\.number) == [5, 6, 7])
         #expect(verdict.unexpectedNumbers == [99])
     }

@@ -78,6 +78,7 @@ public struct ErrorCode: WireToken {
     public static let outOfScope = ErrorCode(unchecked: "out_of_scope")
     public static let invalidChange = ErrorCode(unchecked: "invalid_change")
     public static let customerErased = ErrorCode(unchecked: "customer_erased")
+    public static let replicaConflict = ErrorCode(unchecked: "replica_conflict")
 
     /// Every documented code with its HTTP status, use and meaning: the error table of the spec.
     public static let catalog: [Entry] = [
@@ -118,7 +119,7 @@ public struct ErrorCode: WireToken {
         Entry(code: .unauthorized, httpStatus: 401, use: .message,
               summary: "No bearer token, or one the server does not know or cannot read. Get a token from the server's operators."),
         Entry(code: .forbidden, httpStatus: 403, use: .message,
-              summary: "The credential is valid but does not allow this operation (a device token on an admin endpoint, an admin token on a sync endpoint)."),
+              summary: "The credential is valid but does not allow this operation (a device token on an admin endpoint, an admin token on a sync endpoint, a push under a replica that belongs to another device token)."),
         Entry(code: .tokenExpired, httpStatus: 401, use: .message,
               summary: "The device token or JWT is past its expiry. Get a new one; do not retry with this one."),
         Entry(code: .tokenRevoked, httpStatus: 401, use: .message,
@@ -149,6 +150,8 @@ public struct ErrorCode: WireToken {
               summary: "The change is well-formed but breaks a rule of the data model (unknown field, value of the wrong type for the field)."),
         Entry(code: .customerErased, httpStatus: 200, use: .change,
               summary: "The customer was erased (right to erasure): the change is dropped for good. Drop it, keep nothing of it; the next pull purges the customer."),
+        Entry(code: .replicaConflict, httpStatus: 200, use: .change,
+              summary: "The server holds a different change under this (replica, number): two stores share one replica id (a copied store file). Not stored; keep it aside for a person and give the copy a new store."),
     ]
 
     /// The codes this build knows.

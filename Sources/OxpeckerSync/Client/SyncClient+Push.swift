@@ -96,7 +96,7 @@ struct PushVerdict {
     var unexpectedNumbers: [Int64] = []
 
     /// The reasons that will not pass by pushing again: a person must look.
-    static let permanentReasons: Set<ErrorCode> = [.outOfScope, .invalidChange, .customerErased]
+    static let permanentReasons: Set<ErrorCode> = [.outOfScope, .invalidChange, .customerErased, .replicaConflict]
 
     init(batch: [Change], response: PushResponse) {
         let sent = Dictionary(batch.map { ($0.number, $0) }, uniquingKeysWith: { first, _ in first })

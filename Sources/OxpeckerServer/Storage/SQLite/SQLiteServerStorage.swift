@@ -38,12 +38,42 @@ public final class SQLiteServerStorage: ServerStorage {
         let replica = request.replica
         let receivedAt = Instant(millisecondsSince1970: policy.nowMillis).description
         return try await state.writeDatabase { writer, db in
+            try Self.claim(replica, for: device, at: receivedAt, in: db)
             var results: [PushResult] = []
             for item in request.items {
                 results.append(try Self.push(item, writer: writer, db: db, device: device, policy: policy, receivedAt: receivedAt))
             }
             let through = try Self.advanceProgress(of: replica, in: db)
             return PushResponse(results: results, acknowledgedThrough: through)
+        }
+    }
+
+    /// A replica id belongs to the token of its first push. Another token may
+    /// not push under it: it could fill the real device's next numbers, and the
+    /// device's own changes would then be answered `duplicate` and never stored.
+    /// The replica moves to a new token only once its owner is revoked or
+    /// expired (a device given a new token); a JWT subject keeps its replicas.
+    static func claim(_ replica: ReplicaID, for device: DeviceIdentity, at now: String, in db: Database) throws {
+        if let owner = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT token_id FROM replica_owner WHERE replica = ?"), arguments: [replica.rawValue])
+        {
+            guard owner != device.tokenID else { return }
+            let ownerValid =
+                try owner.hasPrefix("jwt:")
+                || (Bool.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT 1 FROM device_token WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"),
+                    arguments: [owner, now]) ?? false)
+            guard !ownerValid else {
+                throw ServerError(
+                    .forbidden,
+                    "replica '\(replica)' pushes under another device token; each store pushes under its own token (a copied store file needs a new store: `oxpecker init`)")
+            }
+            try db.execute(
+                sql: "UPDATE replica_owner SET token_id = ?, since = ? WHERE replica = ?", arguments: [device.tokenID, now, replica.rawValue])
+        } else {
+            try db.execute(
+                sql: "INSERT INTO replica_owner (replica, token_id, since) VALUES (?, ?, ?)", arguments: [replica.rawValue, device.tokenID, now])
         }
     }
 
@@ -54,10 +84,17 @@ public final class SQLiteServerStorage: ServerStorage {
         guard let change = item.change else {
             return PushResult(number: number, outcome: .rejected, reason: .unsupportedKind, message: "this server does not know the change's kind or entity")
         }
-        if try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM change_log WHERE replica = ? AND number = ?"),
-            arguments: [change.replica.rawValue, number]) ?? false
+        if let stored = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT body FROM change_log WHERE replica = ? AND number = ?"),
+            arguments: [change.replica.rawValue, number])
         {
+            // A retry sends the same change; another body under the same number
+            // comes from a second store with this replica id (a copied file).
+            guard stored == WireCodec().encodeText(change) else {
+                return PushResult(
+                    number: number, outcome: .rejected, reason: .replicaConflict,
+                    message: "the server holds a different change \(change.replica)#\(number): two stores share this replica id (a copied store file?); this change is kept aside, make a new store with `oxpecker init`")
+            }
             return PushResult(number: number, outcome: .duplicate)
         }
         if let refusal = try Row.fetchOne(

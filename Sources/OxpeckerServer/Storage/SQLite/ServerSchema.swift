@@ -143,5 +143,16 @@ enum ServerSchema {
                     );
                     """)
         },
+        // A replica id belongs to the token of its first push (see SQLiteServerStorage.claim).
+        ServerMigration(name: "server-v6-replica-owner") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE replica_owner (
+                        replica TEXT PRIMARY KEY NOT NULL,
+                        token_id TEXT NOT NULL,
+                        since TEXT NOT NULL
+                    );
+                    """)
+        },
     ]
 }

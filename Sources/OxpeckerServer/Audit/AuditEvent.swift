@@ -76,3 +76,20 @@ extension AuditEvent {
         return .object(object)
     }
 }
+
+extension AuditEvent {
+    /// The detail of a stored change's event: where the change is (`r-laptop-7#42`),
+    /// and for a change of scopes what it does (`add branch:HN01`), never a value.
+    static func detail(of change: Change) -> String {
+        var detail = "\(change.replica)#\(change.number)"
+        if change.field == "scopes", let op = change.value["op"]?.stringValue, let scope = change.value["element"]?.stringValue {
+            detail += " \(op) \(scope)"  // scope names are references, not personal data
+        }
+        return detail
+    }
+
+    /// The detail of a token's creation or scope change: its scopes (`scopes branch:A,branch:B`), or that it is an admin token.
+    static func tokenDetail(_ kind: TokenKind, scopes: [String]) -> String {
+        kind == .admin ? "admin token" : "scopes " + scopes.joined(separator: ",")
+    }
+}

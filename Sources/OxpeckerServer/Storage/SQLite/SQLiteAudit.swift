@@ -15,13 +15,9 @@ enum SQLiteAudit {
 
     /// A stored change, as the trail keeps it: where it is, never what it says.
     static func recordChange(_ change: Change, by device: DeviceIdentity, at: String, in db: Database) throws {
-        var detail = "\(change.replica)#\(change.number)"
-        if change.field == "scopes", let op = change.value["op"]?.stringValue, let scope = change.value["element"]?.stringValue {
-            detail += " \(op) \(scope)"  // scope names are references, not personal data
-        }
         try record(
             .change, at: at, actor: device.tokenID, customer: change.customer, entity: change.entity.rawValue, field: change.field,
-            record: change.record?.rawValue, detail: detail, in: db)
+            record: change.record?.rawValue, detail: AuditEvent.detail(of: change), in: db)
     }
 
     static func events(_ query: AuditQuery, limit: Int, in db: Database) throws -> [AuditEvent] {

@@ -36,7 +36,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     public func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse {
         let replica = request.replica
-        let receivedAt = Instant(millisecondsSince1970: policy.nowMillis).description
+        let receivedAt = PushRules.receivedAt(policy).description
         return try await state.writeDatabase { writer, db in
             try Self.claim(replica, for: device, at: receivedAt, in: db)
             var results: [PushResult] = []
@@ -48,32 +48,25 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// A replica id belongs to the token of its first push. Another token may
-    /// not push under it: it could fill the real device's next numbers, and the
-    /// device's own changes would then be answered `duplicate` and never stored.
-    /// The replica moves to a new token only once its owner is revoked or
-    /// expired (a device given a new token); a JWT subject keeps its replicas.
+    /// A replica id belongs to the token of its first push (``PushRules/claim(_:owner:ownerValid:by:)``).
     static func claim(_ replica: ReplicaID, for device: DeviceIdentity, at now: String, in db: Database) throws {
-        if let owner = try String.fetchOne(
+        let owner = try String.fetchOne(
             db.cachedStatement(sql: "SELECT token_id FROM replica_owner WHERE replica = ?"), arguments: [replica.rawValue])
-        {
-            guard owner != device.tokenID else { return }
-            let ownerValid =
-                try owner.hasPrefix("jwt:")
+        let ownerValid = try owner.map { owner in
+            try owner.hasPrefix("jwt:")
                 || (Bool.fetchOne(
                     db.cachedStatement(
                         sql: "SELECT 1 FROM device_token WHERE id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"),
                     arguments: [owner, now]) ?? false)
-            guard !ownerValid else {
-                throw ServerError(
-                    .forbidden,
-                    "replica '\(replica)' pushes under another device token; each store pushes under its own token (a copied store file needs a new store: `oxpecker init`)")
-            }
-            try db.execute(
-                sql: "UPDATE replica_owner SET token_id = ?, since = ? WHERE replica = ?", arguments: [device.tokenID, now, replica.rawValue])
-        } else {
+        } ?? false
+        switch try PushRules.claim(replica, owner: owner, ownerValid: ownerValid, by: device) {
+        case .owned: return
+        case .first:
             try db.execute(
                 sql: "INSERT INTO replica_owner (replica, token_id, since) VALUES (?, ?, ?)", arguments: [replica.rawValue, device.tokenID, now])
+        case .moved:
+            try db.execute(
+                sql: "UPDATE replica_owner SET token_id = ?, since = ? WHERE replica = ?", arguments: [device.tokenID, now, replica.rawValue])
         }
     }
 
@@ -81,20 +74,12 @@ public final class SQLiteServerStorage: ServerStorage {
         _ item: ChangeItem, writer: StoreWriter, db: Database, device: DeviceIdentity, policy: PushPolicy, receivedAt: String
     ) throws -> PushResult {
         let number = item.number
-        guard let change = item.change else {
-            return PushResult(number: number, outcome: .rejected, reason: .unsupportedKind, message: "this server does not know the change's kind or entity")
-        }
+        guard let change = item.change else { return PushRules.unsupported(number) }
         if let stored = try String.fetchOne(
             db.cachedStatement(sql: "SELECT body FROM change_log WHERE replica = ? AND number = ?"),
             arguments: [change.replica.rawValue, number])
         {
-            // A retry sends the same change; another body under the same number
-            // comes from a second store with this replica id (a copied file).
-            guard stored == WireCodec().encodeText(change) else {
-                return PushResult(
-                    number: number, outcome: .rejected, reason: .replicaConflict,
-                    message: "the server holds a different change \(change.replica)#\(number): two stores share this replica id (a copied store file?); this change is kept aside, make a new store with `oxpecker init`")
-            }
+            if let conflict = PushRules.replicaConflict(of: change, stored: stored) { return conflict }
             return PushResult(number: number, outcome: .duplicate)
         }
         if let refusal = try Row.fetchOne(
@@ -103,17 +88,12 @@ public final class SQLiteServerStorage: ServerStorage {
         {
             return PushResult(number: number, outcome: .rejected, reason: ErrorCode(unchecked: refusal[0]), message: refusal[1])
         }
-        if change.hlc.wallMillis > policy.nowMillis + policy.maximumClockSkewMillis {
-            let ahead = (change.hlc.wallMillis - policy.nowMillis) / 1000
-            return PushResult(
-                number: number, outcome: .rejected, reason: .clockSkew,
-                message: "the change is stamped \(ahead) s ahead of the server's clock (at most \(policy.maximumClockSkewMillis / 1000) s); fix the device clock")
-        }
-        if change.kind == .erasure || change.entity == .customer {
-            return try refuse(change, .invalidChange, "erasure is an administrator's operation, not a device's", in: db)
+        if let skew = PushRules.clockSkew(of: change, policy: policy) { return skew }
+        if let refusal = PushRules.deviceRefusal(of: change) {
+            return try refuse(change, .invalidChange, refusal, in: db)
         }
         if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erasure WHERE customer = ?"), arguments: [change.customer.rawValue]) ?? false {
-            return try refuse(change, .customerErased, "customer '\(change.customer)' was erased; its changes are dropped", in: db)
+            return try refuse(change, .customerErased, PushRules.erased(change.customer), in: db)
         }
         if let refusal = try SQLiteSubscriptions(db: db, device: device).refusal(of: change) {
             return try refuse(change, .outOfScope, refusal, in: db)
@@ -146,7 +126,7 @@ public final class SQLiteServerStorage: ServerStorage {
                 change.replica.rawValue, number, change.hlc.description, change.customer.rawValue, change.entity.rawValue, change.field,
                 change.kind.rawValue, WireCodec().encodeText(change), superseded, device.tokenID, receivedAt,
             ])
-            if change.field == ProfileSet.scopes.name, change.entity == .profile {
+            if PushRules.movesScopes(change) {
                 try SQLiteSubscriptions.bumpEpoch(db)  // who sees this customer may have changed
             }
             try SQLiteAudit.recordChange(change, by: device, at: receivedAt, in: db)
@@ -232,12 +212,12 @@ public final class SQLiteServerStorage: ServerStorage {
                     ])
                 try SQLiteAudit.record(
                     .tokenCreate, at: now.description, actor: Self.administrator, token: token.id,
-                    detail: "scopes " + scopes.joined(separator: ","), in: db)
+                    detail: AuditEvent.tokenDetail(.device, scopes: scopes), in: db)
             case .admin:
                 try db.execute(
                     sql: "INSERT INTO admin_token (id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                     arguments: [token.id, name, TokenSecret.hash(token.secret), now.description, expiresAt?.description])
-                try SQLiteAudit.record(.tokenCreate, at: now.description, actor: Self.administrator, token: token.id, detail: "admin token", in: db)
+                try SQLiteAudit.record(.tokenCreate, at: now.description, actor: Self.administrator, token: token.id, detail: AuditEvent.tokenDetail(.admin, scopes: []), in: db)
             }
         }
         return token
@@ -259,7 +239,7 @@ public final class SQLiteServerStorage: ServerStorage {
                 arguments: [JSONValue.array(scopes.map { .string($0) }).canonicalText, id])
             guard db.changesCount > 0 else { return false }
             try SQLiteAudit.record(
-                .tokenScopes, at: at.description, actor: Self.administrator, token: id, detail: "scopes " + scopes.joined(separator: ","), in: db)
+                .tokenScopes, at: at.description, actor: Self.administrator, token: id, detail: AuditEvent.tokenDetail(.device, scopes: scopes), in: db)
             return true
         }
     }

@@ -21,9 +21,6 @@ struct SQLiteSubscriptions {
     let db: Database
     let device: DeviceIdentity
 
-    /// The most purge notices in one page (the protocol's max_list_items).
-    static let purgesPerPage = 256
-
     /// The device's scopes in one canonical text, to compare with the last reconciliation's.
     var scopesKey: String {
         JSONValue.array(Set(device.scopes).sorted().map { .string($0) }).canonicalText
@@ -74,23 +71,12 @@ struct SQLiteSubscriptions {
         return try Bool.fetchOne(db, sql: "SELECT \(condition)", arguments: [customer.rawValue] + arguments) ?? false
     }
 
-    /// Why the device may not push `change`, or nil if it may: the customer must
-    /// be in one of the device's scopes (judged change by change, so a push that
-    /// moves a customer out of them refuses its later changes); a customer new
-    /// to the server is accepted only from a change that adds it to one of them.
+    /// Why the device may not push `change`, or nil if it may (``PushRules/scopeRefusal(of:known:visible:device:)``).
     func refusal(of change: Change) throws -> String? {
         let customer = change.customer
-        let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [customer.rawValue]) ?? false
-        if exists {
-            return try isVisible(customer) ? nil : "customer '\(customer)' is not in this device's scopes"
-        }
-        if change.entity == .profile, change.field == ProfileSet.scopes.name, change.kind == .addWinsSet,
-            change.value["op"]?.stringValue == "add", let scope = change.value["element"]?.stringValue, device.scopes.contains(scope)
-        {
-            return nil
-        }
-        return "customer '\(customer)' is new to the server: its first change must add it to one of this device's scopes ("
-            + (device.scopes.isEmpty ? "it has none" : device.scopes.joined(separator: ", ")) + ")"
+        let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [customer.rawValue]) ?? false
+        let visible = try known && isVisible(customer)
+        return PushRules.scopeRefusal(of: change, known: known, visible: visible, device: device)
     }
 
     /// A customer's current scopes, in order.
@@ -217,22 +203,13 @@ struct SQLiteSubscriptions {
         let visible = Set(try visibleCustomers())
         let held = Set(try String.fetchAll(
             db.cachedStatement(sql: "SELECT customer FROM holding WHERE subscription = ?"), arguments: [cursor.subscription]))
-        var leaving = held.subtracting(visible).sorted()
-        var entering = visible.subtracting(held).sorted()
-        if let partial = cursor.entering?.customer.rawValue {
-            if let index = entering.firstIndex(of: partial) {
-                // Go on with the customer being sent.
-                entering.remove(at: index)
-                entering.insert(partial, at: 0)
-            } else if !held.contains(partial) {
-                leaving.append(partial)  // part of it was sent, and it left meanwhile
-            }
-        }
-        if leaving.isEmpty, entering.isEmpty {
+        let plan = Reconciliation(visible: visible, held: held, partial: cursor.entering?.customer.rawValue)
+        let (leaving, entering) = (plan.leaving, plan.entering)
+        if plan.isEmpty {
             try markReconciled(cursor.subscription)
             return nil
         }
-        let purged = Array(leaving.prefix(Self.purgesPerPage))
+        let purged = Array(leaving.prefix(Reconciliation.purgesPerPage))
         let purges = try purged.map { customer in
             let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erased_customer WHERE id = ?"), arguments: [customer]) ?? false
             return PurgeNotice(customer: CustomerID(unchecked: customer), reason: erased ? .erased : .leftScopes, at: now)

@@ -28,7 +28,7 @@ struct CustomerAdmin: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let now = Instant(millisecondsSince1970: WallClock.system.now())
             do {
                 let status = try await storage.eraseCustomer(CustomerID(unchecked: id), by: by, at: now)

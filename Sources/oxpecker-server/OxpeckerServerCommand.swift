@@ -12,24 +12,88 @@ struct OxpeckerServerCommand: AsyncParsableCommand {
         abstract: "The Oxpecker sync server.",
         discussion: """
             Devices push their changes to it and pull everyone else's; it keeps the
-            change log and the merged state in an embedded SQLite database.
+            change log and the merged state in an embedded SQLite database, or, with
+            --postgres, in a PostgreSQL database that any number of instances share.
             Every option can also come from an environment variable (shown in each help).
             """,
-        subcommands: [Serve.self, Token.self, AdminToken.self, CustomerAdmin.self, Audit.self, ExportState.self],
+        subcommands: [Serve.self, Token.self, AdminToken.self, CustomerAdmin.self, Audit.self, ExportState.self, Migrate.self],
         defaultSubcommand: Serve.self)
 }
 
 /// Options every subcommand that touches the database shares.
 struct DataOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "Where the database lives (env OXPECKER_DATA_DIR).")
+    @Option(name: .customLong("data-dir"), help: "Where the embedded SQLite database lives (env OXPECKER_DATA_DIR).")
     var dataDirectory: String = ProcessInfo.processInfo.environment["OXPECKER_DATA_DIR"] ?? "oxpecker-data"
 
-    func openStorage() throws -> SQLiteServerStorage {
+    @Option(
+        name: .customLong("postgres"),
+        help: "Keep everything in PostgreSQL instead, shared by every instance: postgres://user:password@host:5432/db?sslmode=prefer (env OXPECKER_POSTGRES_URL).")
+    var postgres: String = ProcessInfo.processInfo.environment["OXPECKER_POSTGRES_URL"] ?? ""
+
+    @Option(
+        name: .customLong("postgres-timeout"),
+        help: "PostgreSQL: the longest a statement or a storage call may take, in seconds, before the request fails with 503 storage_unavailable (env OXPECKER_POSTGRES_TIMEOUT).")
+    var postgresTimeout: Int = ProcessInfo.processInfo.environment["OXPECKER_POSTGRES_TIMEOUT"].flatMap { Int($0) } ?? 15
+
+    @Option(
+        name: .customLong("postgres-connections"),
+        help: "PostgreSQL: the most connections this instance opens (env OXPECKER_POSTGRES_CONNECTIONS).")
+    var postgresConnections: Int = ProcessInfo.processInfo.environment["OXPECKER_POSTGRES_CONNECTIONS"].flatMap { Int($0) } ?? 20
+
+    /// The PostgreSQL URL, if the server is to use PostgreSQL.
+    var postgresURL: String? { postgres.isEmpty ? nil : postgres }
+
+    func validate() throws {
+        guard postgresTimeout > 0 else { throw ValidationError("--postgres-timeout must be positive") }
+        guard postgresConnections > 0 else { throw ValidationError("--postgres-connections must be positive") }
+        if let postgresURL { _ = try postgresSettings(postgresURL) }
+    }
+
+    /// Where the data is, for the startup line (never a password).
+    var location: String {
+        if let postgresURL, let settings = try? PostgresSettings(url: postgresURL) { return settings.redacted }
+        return dataDirectory
+    }
+
+    private func postgresSettings(_ url: String) throws -> PostgresSettings {
         do {
+            var settings = try PostgresSettings(url: url)
+            settings.statementTimeout = .seconds(postgresTimeout)
+            settings.maximumConnections = postgresConnections
+            return settings
+        } catch let error as ServerError {
+            throw ValidationError("--postgres: \(error.message)")
+        }
+    }
+
+    /// Opens the storage (PostgreSQL: connects and applies the migrations); a PostgreSQL that cannot be
+    /// reached or used exits with a message and status 4.
+    func openStorage(logger: Logger = Logger(label: "oxpecker-server")) async throws -> any ServerStorage {
+        do {
+            if let postgresURL {
+                return try await PostgresServerStorage.connect(try postgresSettings(postgresURL), logger: logger)
+            }
             return try SQLiteServerStorage(dataDirectory: dataDirectory)
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ServerError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(4)
         } catch {
             throw ValidationError("cannot open the data directory '\(dataDirectory)': \(error)")
         }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the database's schema migrations and exit (serve also applies them at start).")
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        let storage = try await data.openStorage()
+        if let postgres = storage as? PostgresServerStorage { await postgres.shutdown() }
+        print("migrated \(data.location)")
     }
 }
 
@@ -65,11 +129,11 @@ struct Serve: AsyncParsableCommand {
         configuration.tls = security.tls
         configuration.jwt = try security.jwt()
         if let warning = security.plainHTTPWarning(host: host) { logger.warning("\(warning)") }
-        let storage = try data.openStorage()
-        let (scheme, host, dataDirectory) = (configuration.tls == nil ? "http" : "https", configuration.host, configuration.dataDirectory)
+        let storage = try await data.openStorage(logger: logger)
+        let (scheme, host, location) = (configuration.tls == nil ? "http" : "https", configuration.host, data.location)
         let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger) { port in
             // One line on stdout that scripts and tests wait for.
-            let line = "oxpecker-server listening on \(scheme)://\(host):\(port) (data: \(dataDirectory))\n"
+            let line = "oxpecker-server listening on \(scheme)://\(host):\(port) (data: \(location))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()

@@ -29,7 +29,7 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             let now = Instant(millisecondsSince1970: WallClock.system.now())
             let expiresAt = try expiry.expiry(after: now)
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let token = try await storage.createToken(.device, name: name, scopes: scope, expiresAt: expiresAt, now: now)
             print(token.secret)
             TokenReport.created(token, name: name, scopes: scope, expiresAt: expiresAt)
@@ -78,7 +78,7 @@ struct AdminToken: AsyncParsableCommand {
         func run() async throws {
             let now = Instant(millisecondsSince1970: WallClock.system.now())
             let expiresAt = try expiry.expiry(after: now)
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let token = try await storage.createToken(.admin, name: name, scopes: [], expiresAt: expiresAt, now: now)
             print(token.secret)
             TokenReport.created(token, name: name, scopes: nil, expiresAt: expiresAt)

@@ -71,6 +71,7 @@ public struct ErrorCode: WireToken {
     public static let rateLimited = ErrorCode(unchecked: "rate_limited")
     public static let internalError = ErrorCode(unchecked: "internal_error")
     public static let unavailable = ErrorCode(unchecked: "unavailable")
+    public static let storageUnavailable = ErrorCode(unchecked: "storage_unavailable")
     // Push: one change rejected, the others still processed.
     public static let unsupportedKind = ErrorCode(unchecked: "unsupported_kind")
     public static let outOfOrder = ErrorCode(unchecked: "out_of_order")
@@ -138,6 +139,8 @@ public struct ErrorCode: WireToken {
               summary: "A server fault. Retry with backoff; nothing was half-applied."),
         Entry(code: .unavailable, httpStatus: 503, use: .message,
               summary: "The server is starting, stopping or overloaded. Retry with backoff."),
+        Entry(code: .storageUnavailable, httpStatus: 503, use: .message,
+              summary: "The server's database is unreachable, restarting or too slow; nothing was half-applied. Retry with backoff."),
         Entry(code: .unsupportedKind, httpStatus: 200, use: .change,
               summary: "The change's merge kind or entity is unknown to the server. Keep it in the outbox; it is pushed again once the server upgrades."),
         Entry(code: .outOfOrder, httpStatus: 200, use: .change,

@@ -122,7 +122,12 @@ public struct PushPolicy: Sendable {
 /// visible at position P must never be followed, later, by one appearing
 /// below P. The embedded SQLite backend gets this from SQLite's single writer
 /// (positions are assigned inside the write transaction, so commit order is
-/// position order); a backend with concurrent writers must add a mechanism.
+/// position order); a backend with concurrent writers must add a mechanism
+/// (PostgreSQL: an advisory lock held from a push's first read to its commit,
+/// see `PostgresServerStorage.push`). Both judge pushes by ``PushRules``.
+///
+/// A backend whose database is away throws `ServerError(.storageUnavailable, …)`
+/// (HTTP 503) and recovers by itself when the database is back.
 public protocol ServerStorage: Sendable {
     /// The server's own replica id.
     var replica: ReplicaID { get }

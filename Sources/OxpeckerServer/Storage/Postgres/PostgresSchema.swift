@@ -1,0 +1,245 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL backend's tables: named, append-only migrations, applied in
+/// order and recorded in `oxpecker_migration`. Several instances starting at
+/// once take turns on an advisory lock, so each migration runs once.
+///
+/// The tables mirror the SQLite backend's server tables (`ServerSchema`), with
+/// the same names and meaning; where SQLite reads the server's customer store
+/// (a customer's scopes, whether the server knows it), PostgreSQL keeps two
+/// small tables of its own (`customer_scope`, `known_customer`).
+///
+/// Text that is compared or sorted (HLCs, customer ids, scopes) is
+/// `COLLATE "C"`: byte order, the same as SQLite's and every device's.
+enum PostgresSchema {
+    struct Migration: Sendable {
+        let name: String
+        let statements: [String]
+    }
+
+    /// The advisory lock key migrations hold ('oxpmigr').
+    static let migrationLock: Int64 = 0x6F78_706D_6967_72
+    /// The advisory lock key a push or an erasure holds from its first read of
+    /// the log's state to its commit ('oxplog'): see `PostgresServerStorage.push`.
+    static let appendLock: Int64 = 0x6F78_706C_6F67
+
+    static let migrations: [Migration] = [
+        Migration(
+            name: "server-v1-log-and-tokens",
+            statements: [
+                """
+                CREATE TABLE server_identity (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    replica text NOT NULL
+                )
+                """,
+                "CREATE SEQUENCE change_log_position AS bigint",
+                """
+                CREATE TABLE change_log (
+                    position bigint PRIMARY KEY,
+                    replica text COLLATE "C" NOT NULL,
+                    number bigint NOT NULL,
+                    hlc text COLLATE "C" NOT NULL,
+                    customer text COLLATE "C" NOT NULL,
+                    entity text NOT NULL,
+                    field text COLLATE "C",
+                    kind text NOT NULL,
+                    body text NOT NULL,
+                    superseded boolean NOT NULL DEFAULT false,
+                    device text NOT NULL,
+                    received_at text NOT NULL,
+                    UNIQUE (replica, number)
+                )
+                """,
+                "CREATE INDEX change_log_by_customer ON change_log (customer, position)",
+                "CREATE INDEX change_log_live_registers ON change_log (customer, field) WHERE kind = 'register' AND NOT superseded",
+                """
+                CREATE TABLE push_refusal (
+                    replica text COLLATE "C" NOT NULL,
+                    number bigint NOT NULL,
+                    reason text NOT NULL,
+                    message text NOT NULL,
+                    PRIMARY KEY (replica, number)
+                )
+                """,
+                """
+                CREATE TABLE replica_progress (
+                    replica text COLLATE "C" PRIMARY KEY,
+                    acknowledged_through bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE device_token (
+                    id text PRIMARY KEY,
+                    name text NOT NULL,
+                    token_hash text NOT NULL UNIQUE,
+                    scopes text NOT NULL,
+                    created_at text NOT NULL,
+                    expires_at text,
+                    revoked_at text
+                )
+                """,
+                // The customers the server has a change of (SQLite: the store's customer table).
+                "CREATE TABLE known_customer (customer text COLLATE \"C\" PRIMARY KEY)",
+                // Each customer's scopes as an add-wins set (SQLite: the store's set_element rows of `scopes`).
+                """
+                CREATE TABLE customer_scope (
+                    customer text COLLATE "C" NOT NULL,
+                    element text COLLATE "C" NOT NULL,
+                    tag text COLLATE "C" NOT NULL,
+                    removed_hlc text COLLATE "C",
+                    PRIMARY KEY (customer, element, tag)
+                )
+                """,
+                "CREATE INDEX customer_scope_live ON customer_scope (element, customer) WHERE removed_hlc IS NULL",
+            ]),
+        Migration(
+            name: "server-v2-subscriptions",
+            statements: [
+                """
+                CREATE TABLE membership_epoch (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    epoch bigint NOT NULL
+                )
+                """,
+                "INSERT INTO membership_epoch (epoch) VALUES (1)",
+                """
+                CREATE TABLE subscription (
+                    id bigserial PRIMARY KEY,
+                    token_id text NOT NULL,
+                    created_at text NOT NULL,
+                    confirmed_seq bigint NOT NULL DEFAULT 0,
+                    confirmed_at text,
+                    reconciled_epoch bigint NOT NULL DEFAULT 0,
+                    reconciled_scopes text NOT NULL DEFAULT ''
+                )
+                """,
+                "CREATE INDEX subscription_by_token ON subscription (token_id)",
+                """
+                CREATE TABLE holding (
+                    subscription bigint NOT NULL,
+                    customer text COLLATE "C" NOT NULL,
+                    since bigint NOT NULL,
+                    PRIMARY KEY (subscription, customer)
+                )
+                """,
+                "CREATE INDEX holding_by_customer ON holding (customer)",
+                """
+                CREATE TABLE pending_answer (
+                    subscription bigint NOT NULL,
+                    seq bigint NOT NULL,
+                    reconciled_epoch bigint,
+                    reconciled_scopes text,
+                    PRIMARY KEY (subscription, seq)
+                )
+                """,
+                """
+                CREATE TABLE pending_holding (
+                    subscription bigint NOT NULL,
+                    seq bigint NOT NULL,
+                    customer text COLLATE "C" NOT NULL,
+                    held boolean NOT NULL,
+                    since bigint NOT NULL,
+                    PRIMARY KEY (subscription, seq, customer)
+                )
+                """,
+            ]),
+        Migration(
+            name: "server-v3-erasure",
+            statements: [
+                """
+                CREATE TABLE erasure (
+                    customer text COLLATE "C" PRIMARY KEY,
+                    erased_at text NOT NULL,
+                    erased_by text NOT NULL,
+                    removed_changes bigint NOT NULL
+                )
+                """
+            ]),
+        Migration(
+            name: "server-v4-audit",
+            statements: [
+                """
+                CREATE TABLE audit_event (
+                    sequence bigserial PRIMARY KEY,
+                    at text NOT NULL,
+                    actor text NOT NULL,
+                    action text NOT NULL,
+                    customer text COLLATE "C",
+                    entity text,
+                    field text,
+                    record text,
+                    token text,
+                    detail text
+                )
+                """,
+                "CREATE INDEX audit_event_by_customer ON audit_event (customer, sequence) WHERE customer IS NOT NULL",
+                "CREATE INDEX audit_event_by_actor ON audit_event (actor, sequence)",
+                "CREATE INDEX audit_event_by_token ON audit_event (token, sequence) WHERE token IS NOT NULL",
+                // Append-only: the trigger refuses any update or delete, whoever asks (TRUNCATE too).
+                """
+                CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event
+                    FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()
+                """,
+                """
+                CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
+                    FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()
+                """,
+            ]),
+        Migration(
+            name: "server-v5-admin-tokens",
+            statements: [
+                """
+                CREATE TABLE admin_token (
+                    id text PRIMARY KEY,
+                    name text NOT NULL,
+                    token_hash text NOT NULL UNIQUE,
+                    created_at text NOT NULL,
+                    expires_at text,
+                    revoked_at text
+                )
+                """
+            ]),
+        // A replica id belongs to the token of its first push (see PushRules.claim).
+        Migration(
+            name: "server-v6-replica-owner",
+            statements: [
+                """
+                CREATE TABLE replica_owner (
+                    replica text COLLATE "C" PRIMARY KEY,
+                    token_id text NOT NULL,
+                    since text NOT NULL
+                )
+                """
+            ]),
+    ]
+
+    /// Applies the migrations not applied yet; returns their names.
+    @discardableResult
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [String] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS oxpecker_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query("SELECT name FROM oxpecker_migration", logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            var ran: [String] = []
+            for migration in migrations where !applied.contains(migration.name) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO oxpecker_migration (name) VALUES (\(migration.name))", logger: logger)
+                ran.append(migration.name)
+            }
+            return ran
+        }
+    }
+}

@@ -1,0 +1,332 @@
+import OxpeckerProtocol
+import OxpeckerStore
+import PostgresNIO
+
+/// A push: one transaction, judged by the same rules as the SQLite backend's.
+///
+/// **The log's order under concurrent writers.** A sequence alone is not
+/// enough: instance A may take position 7 and instance B position 8, B commits
+/// first, a puller reads 8 and moves its cursor past 7, then A commits 7 and
+/// that puller never sees it. Here every push takes one transaction-scoped
+/// advisory lock (`pg_advisory_xact_lock`, `PostgresSchema.appendLock`) before
+/// it reads the state its changes are judged on, and holds it to its commit
+/// (PostgreSQL makes a transaction visible before it releases its locks). So
+/// positions are assigned in commit order across all instances: whatever a
+/// reader's snapshot sees is every change up to some position, and a change
+/// committed later always has a higher position. Erasures take the same lock.
+/// Holding it from the first read also makes every judgement (duplicate,
+/// erased, in the device's scopes, which register write is the latest) see
+/// every push committed before, as SQLite's single writer does.
+///
+/// The cost: pushes are serialized across instances, one at a time for the
+/// length of their database work (about ten statements whatever the batch's
+/// size, and one WAL flush at commit when `synchronous_commit` is on); reads
+/// (pulls, snapshots, authentication, metrics) never wait for it. The pure
+/// checks (unknown kinds, clock skew) run before the lock.
+extension PostgresServerStorage {
+    public func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse {
+        try await transaction("pushing") { connection in
+            try await PostgresPush(request: request, device: device, policy: policy, connection: connection).run()
+        }
+    }
+}
+
+/// One push's work inside its transaction.
+private struct PostgresPush {
+    let request: PushRequest
+    let device: DeviceIdentity
+    let policy: PushPolicy
+    let connection: PostgresConnection
+
+    private struct Key: Hashable {
+        let replica: String
+        let number: Int64
+        init(_ change: Change) {
+            replica = change.replica.rawValue
+            number = change.number
+        }
+        init(_ replica: String, _ number: Int64) {
+            self.replica = replica
+            self.number = number
+        }
+    }
+
+    /// A live (not superseded) write of a profile register: in the log (`position`) or in this push (`index` into `accepted`).
+    private struct LiveRegister {
+        var position: Int64?
+        var index: Int?
+        let hlc: String
+    }
+
+    private struct Accepted {
+        let change: Change
+        var superseded: Bool
+    }
+
+    func run() async throws -> PushResponse {
+        var results: [PushResult?] = Array(repeating: nil, count: request.items.count)
+        var pending: [(index: Int, change: Change)] = []
+        for (index, item) in request.items.enumerated() {
+            if let change = item.change { pending.append((index, change)) } else { results[index] = PushRules.unsupported(item.number) }
+        }
+        try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLock))")
+        try await claim()
+
+        let changes = pending.map(\.change)
+        let customers = Array(Set(changes.map(\.customer.rawValue)))
+        var logged = try await loggedKeys(of: changes)
+        var refused = try await storedRefusals(of: changes)
+        let erased = try await texts("SELECT customer FROM erasure WHERE customer = ANY(\(customers))")
+        var known = try await texts("SELECT customer FROM known_customer WHERE customer = ANY(\(customers))")
+        var scopes = try await customerScopes(of: customers)
+        var live = try await liveRegisters(of: customers)
+
+        let codec = WireCodec()
+        var accepted: [Accepted] = []
+        var newRefusals: [(Change, ErrorCode, String)] = []
+        var scopeChanges: [Change] = []
+        var supersede: [Int64] = []  // logged register writes a write of this push replaced
+        for (index, change) in pending {
+            let key = Key(change)
+            if let stored = logged[key] {
+                results[index] = PushRules.replicaConflict(of: change, stored: stored) ?? PushResult(number: change.number, outcome: .duplicate)
+                continue
+            }
+            if let (reason, message) = refused[key] {
+                results[index] = PushResult(number: change.number, outcome: .rejected, reason: reason, message: message)
+                continue
+            }
+            if let skew = PushRules.clockSkew(of: change, policy: policy) {
+                results[index] = skew
+                continue
+            }
+            let customer = change.customer.rawValue
+            var refusal: (ErrorCode, String)?
+            if let message = PushRules.deviceRefusal(of: change) {
+                refusal = (.invalidChange, message)
+            } else if erased.contains(customer) {
+                refusal = (.customerErased, PushRules.erased(change.customer))
+            } else if let message = PushRules.scopeRefusal(
+                of: change, known: known.contains(customer),
+                visible: !Set(scopes[customer]?.elements ?? []).isDisjoint(with: device.scopes), device: device)
+            {
+                refusal = (.outOfScope, message)
+            } else if case .failure(let rejection) = ValidatedChange.check(change) {
+                refusal = (.invalidChange, rejection.reason)
+            }
+            if let (code, message) = refusal {
+                newRefusals.append((change, code, message))
+                refused[key] = (code, message)
+                results[index] = PushResult(number: change.number, outcome: .rejected, reason: code, message: message)
+                continue
+            }
+            var superseded = false
+            if change.kind == .register, change.entity == .profile, let field = change.field {
+                // Only the latest write of a register still matters for a snapshot.
+                let registerKey = customer + "\u{1F}" + field
+                var kept: [LiveRegister] = []
+                for write in live[registerKey] ?? [] {
+                    if write.hlc < change.hlc.description {
+                        if let position = write.position { supersede.append(position) }
+                        if let earlier = write.index { accepted[earlier].superseded = true }
+                    } else {
+                        superseded = true
+                        kept.append(write)
+                    }
+                }
+                if !superseded { kept.append(LiveRegister(position: nil, index: accepted.count, hlc: change.hlc.description)) }
+                live[registerKey] = kept
+            }
+            if PushRules.movesScopes(change), let element = change.value["element"]?.stringValue {
+                if change.value["op"]?.stringValue == "add" {
+                    scopes[customer, default: AddWinsSet()].add(element, tag: change.hlc)
+                } else {
+                    scopes[customer, default: AddWinsSet()].remove(element, observed: change.observed)
+                }
+                scopeChanges.append(change)
+            }
+            known.insert(customer)
+            logged[key] = codec.encodeText(change)
+            accepted.append(Accepted(change: change, superseded: superseded))
+            results[index] = PushResult(number: change.number, outcome: .accepted)
+        }
+
+        try await append(accepted, superseding: supersede)
+        try await store(scopeChanges)
+        try await storeRefusals(newRefusals)
+        let through = try await advanceProgress()
+        return PushResponse(results: results.map { $0! }, acknowledgedThrough: through)
+    }
+
+    // MARK: Reading the state a push is judged on
+
+    /// A replica id belongs to the token of its first push (``PushRules/claim(_:owner:ownerValid:by:)``).
+    private func claim() async throws {
+        let replica = request.replica.rawValue
+        let now = PushRules.receivedAt(policy).description
+        let owner = try await connection.one("SELECT token_id FROM replica_owner WHERE replica = \(replica)", as: String.self)
+        var ownerValid = owner?.hasPrefix("jwt:") ?? false
+        if let owner, !ownerValid {
+            ownerValid =
+                try await connection.one(
+                    """
+                    SELECT 1::bigint FROM device_token WHERE id = \(owner) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now))
+                    """, as: Int64.self) != nil
+        }
+        switch try PushRules.claim(request.replica, owner: owner, ownerValid: ownerValid, by: device) {
+        case .owned: return
+        case .first:
+            try await connection.run("INSERT INTO replica_owner (replica, token_id, since) VALUES (\(replica), \(device.tokenID), \(now))")
+        case .moved:
+            try await connection.run("UPDATE replica_owner SET token_id = \(device.tokenID), since = \(now) WHERE replica = \(replica)")
+        }
+    }
+
+    /// The stored bodies of the changes already in the log.
+    private func loggedKeys(of changes: [Change]) async throws -> [Key: String] {
+        var keys: [Key: String] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT l.replica, l.number, l.body FROM change_log l
+            JOIN unnest(\(changes.map(\.replica.rawValue))::text[], \(changes.map(\.number))::bigint[]) AS t(replica, number)
+              ON l.replica = t.replica AND l.number = t.number
+            """, logger: connection.logger)
+        for try await (replica, number, body) in rows.decode((String, Int64, String).self) { keys[Key(replica, number)] = body }
+        return keys
+    }
+
+    private func storedRefusals(of changes: [Change]) async throws -> [Key: (ErrorCode, String)] {
+        var refusals: [Key: (ErrorCode, String)] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT r.replica, r.number, r.reason, r.message FROM push_refusal r
+            JOIN unnest(\(changes.map(\.replica.rawValue))::text[], \(changes.map(\.number))::bigint[]) AS t(replica, number)
+              ON r.replica = t.replica AND r.number = t.number
+            """, logger: connection.logger)
+        for try await (replica, number, reason, message) in rows.decode((String, Int64, String, String).self) {
+            refusals[Key(replica, number)] = (ErrorCode(unchecked: reason), message)
+        }
+        return refusals
+    }
+
+    private func texts(_ query: PostgresQuery) async throws -> Set<String> {
+        var values = Set<String>()
+        for try await value in try await connection.query(query, logger: connection.logger).decode(String.self) { values.insert(value) }
+        return values
+    }
+
+    /// Each customer's scopes as an add-wins set, from its stored adds and removes.
+    private func customerScopes(of customers: [String]) async throws -> [String: AddWinsSet] {
+        var sets: [String: AddWinsSet] = [:]
+        let rows = try await connection.query(
+            "SELECT customer, element, tag, removed_hlc FROM customer_scope WHERE customer = ANY(\(customers))", logger: connection.logger)
+        for try await (customer, element, tag, removed) in rows.decode((String, String, String, String?).self) {
+            let stamp = try HybridTimestamp(parsing: tag)
+            sets[customer, default: AddWinsSet()].add(element, tag: stamp)
+            if removed != nil { sets[customer, default: AddWinsSet()].remove(element, observed: [stamp]) }
+        }
+        return sets
+    }
+
+    private func liveRegisters(of customers: [String]) async throws -> [String: [LiveRegister]] {
+        var live: [String: [LiveRegister]] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT position, customer, field, hlc FROM change_log
+            WHERE customer = ANY(\(customers)) AND kind = 'register' AND entity = 'profile' AND NOT superseded
+            """, logger: connection.logger)
+        for try await (position, customer, field, hlc) in rows.decode((Int64, String, String, String).self) {
+            live[customer + "\u{1F}" + field, default: []].append(LiveRegister(position: position, index: nil, hlc: hlc))
+        }
+        return live
+    }
+
+    // MARK: Writing
+
+    /// Appends the accepted changes at new positions, in order, and what goes with them.
+    private func append(_ accepted: [Accepted], superseding supersede: [Int64]) async throws {
+        if !supersede.isEmpty {
+            try await connection.run("UPDATE change_log SET superseded = true WHERE position = ANY(\(supersede))")
+        }
+        guard !accepted.isEmpty else { return }
+        var positions: [Int64] = []
+        let numbered = try await connection.query(
+            "SELECT nextval('change_log_position') FROM generate_series(1, \(accepted.count))", logger: connection.logger)
+        for try await position in numbered.decode(Int64.self) { positions.append(position) }
+        positions.sort()
+        let changes = accepted.map(\.change)
+        let receivedAt = PushRules.receivedAt(policy).description
+        let codec = WireCodec()
+        try await connection.run(
+            """
+            INSERT INTO change_log (position, replica, number, hlc, customer, entity, field, kind, body, superseded, device, received_at)
+            SELECT u.position, u.replica, u.number, u.hlc, u.customer, u.entity, NULLIF(u.field, ''), u.kind, u.body, u.superseded,
+                   \(device.tokenID), \(receivedAt)
+            FROM unnest(\(positions)::bigint[], \(changes.map(\.replica.rawValue))::text[], \(changes.map(\.number))::bigint[],
+                        \(changes.map(\.hlc.description))::text[], \(changes.map(\.customer.rawValue))::text[],
+                        \(changes.map(\.entity.rawValue))::text[], \(changes.map { $0.field ?? "" })::text[],
+                        \(changes.map(\.kind.rawValue))::text[], \(changes.map { codec.encodeText($0) })::text[],
+                        \(accepted.map(\.superseded))::boolean[])
+                 AS u(position, replica, number, hlc, customer, entity, field, kind, body, superseded)
+            """)
+        try await connection.run(
+            "INSERT INTO known_customer (customer) SELECT DISTINCT unnest(\(changes.map(\.customer.rawValue))::text[]) ON CONFLICT DO NOTHING")
+        try await PostgresAudit.recordChanges(changes, by: device, at: receivedAt, on: connection)
+    }
+
+    /// Writes accepted changes of customers' scopes into `customer_scope`, as the store writes its set elements.
+    private func store(_ scopeChanges: [Change]) async throws {
+        guard !scopeChanges.isEmpty else { return }
+        for change in scopeChanges {
+            guard let element = change.value["element"]?.stringValue else { continue }
+            let customer = change.customer.rawValue
+            if change.value["op"]?.stringValue == "add" {
+                try await connection.run(
+                    "INSERT INTO customer_scope (customer, element, tag) VALUES (\(customer), \(element), \(change.hlc.description)) ON CONFLICT DO NOTHING")
+            } else {
+                for tag in change.observed {
+                    // The removal is remembered even for an add not seen yet; of two removals the earliest stamp is kept.
+                    try await connection.run(
+                        """
+                        INSERT INTO customer_scope (customer, element, tag, removed_hlc) VALUES (\(customer), \(element), \(tag.description), \(change.hlc.description))
+                        ON CONFLICT (customer, element, tag) DO UPDATE SET removed_hlc = excluded.removed_hlc
+                        WHERE customer_scope.removed_hlc IS NULL OR customer_scope.removed_hlc > excluded.removed_hlc
+                        """)
+                }
+            }
+        }
+        // Who sees these customers may have changed.
+        try await connection.run("UPDATE membership_epoch SET epoch = epoch + 1")
+    }
+
+    private func storeRefusals(_ refusals: [(Change, ErrorCode, String)]) async throws {
+        guard !refusals.isEmpty else { return }
+        try await connection.run(
+            """
+            INSERT INTO push_refusal (replica, number, reason, message)
+            SELECT * FROM unnest(\(refusals.map(\.0.replica.rawValue))::text[], \(refusals.map(\.0.number))::bigint[],
+                                 \(refusals.map(\.1.rawValue))::text[], \(refusals.map(\.2))::text[])
+            ON CONFLICT DO NOTHING
+            """)
+    }
+
+    /// The highest N such that changes 1…N of the pushing replica are all stored or refused for good.
+    private func advanceProgress() async throws -> Int64 {
+        let replica = request.replica.rawValue
+        return try await connection.one(
+            """
+            WITH RECURSIVE start AS (
+                SELECT coalesce((SELECT acknowledged_through FROM replica_progress WHERE replica = \(replica)), 0) AS n
+            ), walk(n) AS (
+                SELECT n FROM start
+                UNION ALL
+                SELECT walk.n + 1 FROM walk
+                WHERE EXISTS (SELECT 1 FROM change_log WHERE replica = \(replica) AND number = walk.n + 1)
+                   OR EXISTS (SELECT 1 FROM push_refusal WHERE replica = \(replica) AND number = walk.n + 1)
+            )
+            INSERT INTO replica_progress (replica, acknowledged_through) SELECT \(replica), max(n) FROM walk
+            ON CONFLICT (replica) DO UPDATE SET acknowledged_through = excluded.acknowledged_through
+            RETURNING acknowledged_through
+            """, as: Int64.self) ?? 0
+    }
+}

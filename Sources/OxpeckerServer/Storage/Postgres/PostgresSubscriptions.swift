@@ -1,0 +1,334 @@
+import OxpeckerProtocol
+import OxpeckerStore
+import PostgresNIO
+
+/// What each device holds, in the PostgreSQL backend: the same subscriptions,
+/// holdings and pending answers as `SQLiteSubscriptions` (read its comment),
+/// in the same tables. Every method runs inside one REPEATABLE READ
+/// transaction: the log's top, the membership epoch and the customers'
+/// scopes it reads all belong to one committed state, and since positions
+/// are assigned in commit order (`PostgresServerStorage.push`), that state's
+/// log is every change up to its top.
+struct PostgresSubscriptions {
+    let connection: PostgresConnection
+    let device: DeviceIdentity
+
+    /// The device's scopes in one canonical text, to compare with the last reconciliation's.
+    var scopesKey: String {
+        JSONValue.array(Set(device.scopes).sorted().map { .string($0) }).canonicalText
+    }
+
+    private func texts(_ query: PostgresQuery) async throws -> [String] {
+        var values: [String] = []
+        for try await value in try await connection.query(query, logger: connection.logger).decode(String.self) { values.append(value) }
+        return values
+    }
+
+    // MARK: Membership
+
+    func epoch() async throws -> Int64 {
+        try await connection.one("SELECT epoch FROM membership_epoch", as: Int64.self) ?? 1
+    }
+
+    /// The top of the log in this transaction's snapshot.
+    func top() async throws -> Int64 {
+        try await connection.one("SELECT coalesce(max(position), 0) FROM change_log", as: Int64.self) ?? 0
+    }
+
+    /// The customers in the device's scopes now, in id order, after `after`, at most `limit` (nil: all).
+    func visibleCustomers(after: String = "", limit: Int? = nil) async throws -> [String] {
+        guard !device.scopes.isEmpty else { return [] }
+        return try await texts(
+            """
+            SELECT DISTINCT customer FROM customer_scope
+            WHERE removed_hlc IS NULL AND element = ANY(\(device.scopes)) AND customer > \(after)
+            ORDER BY customer LIMIT \(Int64(limit ?? Int(Int32.max)))
+            """)
+    }
+
+    /// A customer's current scopes, in order.
+    func scopes(of customers: [String]) async throws -> [String: [String]] {
+        var scopes: [String: [String]] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT DISTINCT customer, element FROM customer_scope WHERE customer = ANY(\(customers)) AND removed_hlc IS NULL
+            ORDER BY customer, element
+            """, logger: connection.logger)
+        for try await (customer, element) in rows.decode((String, String).self) { scopes[customer, default: []].append(element) }
+        return scopes
+    }
+
+    // MARK: Subscriptions
+
+    /// A new subscription for the device, holding nothing yet.
+    func create(at now: Instant) async throws -> Int64 {
+        try await connection.one(
+            "INSERT INTO subscription (token_id, created_at) VALUES (\(device.tokenID), \(now.description)) RETURNING id", as: Int64.self) ?? 0
+    }
+
+    /// A new subscription holding every customer visible now, already reconciled:
+    /// the cursor of a device that reads the log from its start.
+    func createHoldingVisible(at now: Instant) async throws -> FeedCursor.LogCursor {
+        let subscription = try await create(at: now)
+        let visible = try await visibleCustomers()
+        try await connection.run(
+            "INSERT INTO holding (subscription, customer, since) SELECT \(subscription), unnest(\(visible)::text[]), 0")
+        try await markReconciled(subscription)
+        return FeedCursor.LogCursor(position: 0, subscription: subscription, seq: 0)
+    }
+
+    private struct Record {
+        let confirmedSeq: Int64
+        let reconciledEpoch: Int64
+        let reconciledScopes: String
+    }
+
+    /// The subscription, if it is this device's; `lock` holds its row to the
+    /// transaction's end (two requests of one store never interleave their writes).
+    private func record(_ subscription: Int64, lock: Bool = false) async throws -> Record? {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes FROM subscription WHERE id = $1"
+                    + (lock ? " FOR UPDATE" : ""),
+                binds: { var binds = PostgresBindings(); binds.append(subscription); return binds }()),
+            logger: connection.logger)
+        for try await (token, seq, epoch, scopes) in rows.decode((String, Int64, Int64, String).self) where token == device.tokenID {
+            return Record(confirmedSeq: seq, reconciledEpoch: epoch, reconciledScopes: scopes)
+        }
+        return nil
+    }
+
+    private func expired(_ subscription: Int64) -> ServerError {
+        ServerError(.cursorExpired, "this server has no subscription \(subscription) for this device; bootstrap again")
+    }
+
+    /// Whether a pull after `cursor` needs no reconciliation and confirms nothing: a read suffices.
+    func isSettled(_ cursor: FeedCursor.LogCursor) async throws -> Bool {
+        guard cursor.entering == nil, let record = try await record(cursor.subscription) else { return false }
+        let epoch = try await epoch()
+        return record.confirmedSeq == cursor.seq && record.reconciledEpoch == epoch && record.reconciledScopes == scopesKey
+    }
+
+    /// Confirms the answer the cursor names: its pending changes become holdings.
+    func confirm(subscription: Int64, seq: Int64, at now: Instant) async throws {
+        guard let record = try await record(subscription, lock: true) else { throw expired(subscription) }
+        if seq == record.confirmedSeq { return }
+        var answer: (Int64?, String?)?
+        if seq > record.confirmedSeq {
+            let rows = try await connection.query(
+                "SELECT reconciled_epoch, reconciled_scopes FROM pending_answer WHERE subscription = \(subscription) AND seq = \(seq)",
+                logger: connection.logger)
+            for try await row in rows.decode((Int64?, String?).self) { answer = row }
+        }
+        guard let answer else {
+            // An answer older than the one confirmed: the store went back in time (a restored backup).
+            throw ServerError(.cursorExpired, "this cursor is older than the one this device confirmed; bootstrap again")
+        }
+        try await connection.run(
+            """
+            INSERT INTO holding (subscription, customer, since)
+                SELECT subscription, customer, since FROM pending_holding WHERE subscription = \(subscription) AND seq = \(seq) AND held
+            ON CONFLICT (subscription, customer) DO UPDATE SET since = excluded.since
+            """)
+        try await connection.run(
+            """
+            DELETE FROM holding WHERE subscription = \(subscription) AND customer IN
+                (SELECT customer FROM pending_holding WHERE subscription = \(subscription) AND seq = \(seq) AND NOT held)
+            """)
+        try await connection.run("DELETE FROM pending_holding WHERE subscription = \(subscription) AND seq <= \(seq)")
+        try await connection.run("DELETE FROM pending_answer WHERE subscription = \(subscription) AND seq <= \(seq)")
+        try await connection.run(
+            "UPDATE subscription SET confirmed_seq = \(seq), confirmed_at = \(now.description) WHERE id = \(subscription)")
+        if let epoch = answer.0, let scopes = answer.1 {
+            try await connection.run(
+                "UPDATE subscription SET reconciled_epoch = \(epoch), reconciled_scopes = \(scopes) WHERE id = \(subscription)")
+        }
+    }
+
+    private func markReconciled(_ subscription: Int64) async throws {
+        try await connection.run(
+            "UPDATE subscription SET reconciled_epoch = \(try await epoch()), reconciled_scopes = \(scopesKey) WHERE id = \(subscription)")
+    }
+
+    /// Records an answer that changes what the device holds; returns its seq.
+    /// `added` customers are held with every change up to log position `since`.
+    func recordAnswer(
+        _ subscription: Int64, adding added: [String], since: Int64, removing removed: [String], reconciled: Bool
+    ) async throws -> Int64 {
+        let last = try await connection.one(
+            """
+            SELECT max(seq) FROM (SELECT confirmed_seq AS seq FROM subscription WHERE id = \(subscription)
+                                  UNION ALL SELECT seq FROM pending_answer WHERE subscription = \(subscription)) AS s
+            """, as: Int64?.self) ?? nil
+        let seq = (last ?? 0) + 1
+        let epoch: Int64? = reconciled ? try await epoch() : nil
+        let scopes: String? = reconciled ? scopesKey : nil
+        try await connection.run(
+            "INSERT INTO pending_answer (subscription, seq, reconciled_epoch, reconciled_scopes) VALUES (\(subscription), \(seq), \(epoch), \(scopes))")
+        let customers = removed + added
+        let held = removed.map { _ in false } + added.map { _ in true }
+        let sinces = removed.map { _ in Int64(0) } + added.map { _ in since }
+        if !customers.isEmpty {
+            try await connection.run(
+                """
+                INSERT INTO pending_holding (subscription, seq, customer, held, since)
+                SELECT \(subscription), \(seq), u.customer, u.held, u.since FROM unnest(\(customers)::text[], \(held)::boolean[], \(sinces)::bigint[])
+                    AS u(customer, held, since)
+                ON CONFLICT (subscription, seq, customer) DO UPDATE SET held = excluded.held, since = excluded.since
+                """)
+        }
+        return seq
+    }
+
+    // MARK: Pages
+
+    /// Purges and whole states that bring the device's holdings to the customers
+    /// visible now, one page of them; nil when the holdings are already right.
+    func reconcile(_ cursor: FeedCursor.LogCursor, limit: Int, at now: Instant) async throws -> LogPage? {
+        guard let record = try await record(cursor.subscription) else { throw expired(cursor.subscription) }
+        let epoch = try await epoch()
+        if cursor.entering == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
+        let visible = Set(try await visibleCustomers())
+        let held = Set(try await texts("SELECT customer FROM holding WHERE subscription = \(cursor.subscription)"))
+        let plan = Reconciliation(visible: visible, held: held, partial: cursor.entering?.customer.rawValue)
+        if plan.isEmpty {
+            try await markReconciled(cursor.subscription)
+            return nil
+        }
+        let purged = Array(plan.leaving.prefix(Reconciliation.purgesPerPage))
+        let erased = Set(try await texts("SELECT customer FROM erasure WHERE customer = ANY(\(purged))"))
+        let purges = purged.map { customer in
+            PurgeNotice(customer: CustomerID(unchecked: customer), reason: erased.contains(customer) ? .erased : .leftScopes, at: now)
+        }
+        var changes: [String] = []
+        var sent: [String] = []
+        var stillEntering: FeedCursor.EnteringCustomer?
+        var complete = purged.count == plan.leaving.count
+        if complete {
+            for customer in plan.entering {
+                let room = limit - changes.count
+                guard room > 0 else {
+                    complete = false
+                    break
+                }
+                let from = cursor.entering?.customer.rawValue == customer ? cursor.entering?.through ?? 0 : 0
+                var rows: [(Int64, String)] = []
+                let state = try await connection.query(
+                    """
+                    SELECT position, body FROM change_log WHERE customer = \(customer) AND position > \(from) AND NOT superseded
+                    ORDER BY position LIMIT \(Int64(room + 1))
+                    """, logger: connection.logger)
+                for try await row in state.decode((Int64, String).self) { rows.append(row) }
+                if rows.count <= room {
+                    changes += rows.map(\.1)
+                    sent.append(customer)
+                } else {
+                    let part = rows.prefix(room)
+                    changes += part.map(\.1)
+                    stillEntering = FeedCursor.EnteringCustomer(customer: CustomerID(unchecked: customer), through: part.last?.0 ?? from)
+                    complete = false
+                    break
+                }
+            }
+        }
+        // Entering customers were sent whole, up to the top of the log: the log resumes after it for them.
+        let seq = try await recordAnswer(cursor.subscription, adding: sent, since: try await top(), removing: purged, reconciled: complete)
+        let next = FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq, entering: stillEntering)
+        // Always has_more: the device's next pull confirms this page, then the log follows.
+        return LogPage(changes: changes, purges: purges, nextCursor: FeedCursor.log(next).cursor, hasMore: true)
+    }
+
+    /// The log after the cursor's position, of the customers the device holds,
+    /// without the changes of `replica` (the pulling store has them).
+    func logPage(after cursor: FeedCursor.LogCursor, limit: Int, excluding replica: ReplicaID?) async throws -> LogPage {
+        var rows: [(Int64, String)] = []
+        let page = try await connection.query(
+            """
+            SELECT c.position, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = \(cursor.subscription)
+            WHERE c.position > \(cursor.position) AND c.position > h.since AND c.replica <> \(replica?.rawValue ?? "")
+            ORDER BY c.position LIMIT \(Int64(limit + 1))
+            """, logger: connection.logger)
+        for try await row in page.decode((Int64, String).self) { rows.append(row) }
+        let shown = rows.prefix(limit)
+        var next = cursor
+        if rows.count > limit {
+            next.position = shown.last?.0 ?? cursor.position
+        } else {
+            // Everything up to the top of the log has been looked at (positions only grow; the same snapshot).
+            next.position = max(cursor.position, try await top())
+        }
+        return LogPage(changes: shown.map(\.1), purges: [], nextCursor: FeedCursor.log(next).cursor, hasMore: rows.count > limit)
+    }
+
+    /// A bootstrap page: customers visible now after the cursor's, with their state up to its position.
+    func snapshotPage(_ cursor: FeedCursor.SnapshotCursor, limit: Int) async throws -> SnapshotPage {
+        let customers = try await visibleCustomers(after: cursor.after.rawValue, limit: limit + 1)
+        let page = Array(customers.prefix(limit))
+        let scopes = try await scopes(of: page)
+        var bodies: [String: [String]] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT customer, body FROM change_log WHERE customer = ANY(\(page)) AND position <= \(cursor.position) AND NOT superseded
+            ORDER BY customer, position
+            """, logger: connection.logger)
+        for try await (customer, body) in rows.decode((String, String).self) { bodies[customer, default: []].append(body) }
+        let snapshots = page.map { customer in
+            SnapshotCustomer(customer: CustomerID(unchecked: customer), scopes: scopes[customer] ?? [], changes: bodies[customer] ?? [])
+        }
+        let seq = try await recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], reconciled: false)
+        let nextPage =
+            customers.count > limit
+            ? FeedCursor.snapshot(
+                FeedCursor.SnapshotCursor(
+                    position: cursor.position, subscription: cursor.subscription, seq: seq, after: CustomerID(unchecked: page.last ?? "")))
+                .cursor : nil
+        let resume = FeedCursor.log(FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq)).cursor
+        return SnapshotPage(customers: snapshots, nextPage: nextPage, resumeCursor: resume)
+    }
+}
+
+extension PostgresServerStorage {
+    public func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> LogPage {
+        let parsed = try cursor.map { cursor throws(ServerError) in try FeedCursor.log(parsing: cursor) }
+        if let parsed {
+            // Most pulls confirm nothing and find the device's customers unchanged: a read.
+            let settled = try await transaction("pulling", snapshot: true) { connection in
+                let subscriptions = PostgresSubscriptions(connection: connection, device: device)
+                return try await subscriptions.isSettled(parsed)
+                    ? try await subscriptions.logPage(after: parsed, limit: limit, excluding: replica) : nil
+            }
+            if let settled { return settled }
+        }
+        return try await transaction("pulling", snapshot: true) { connection in
+            let subscriptions = PostgresSubscriptions(connection: connection, device: device)
+            let cursor: FeedCursor.LogCursor
+            if let parsed {
+                try await subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
+                cursor = parsed
+            } else {
+                cursor = try await subscriptions.createHoldingVisible(at: now)
+            }
+            if let page = try await subscriptions.reconcile(cursor, limit: limit, at: now) { return page }
+            return try await subscriptions.logPage(
+                after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit,
+                excluding: replica)
+        }
+    }
+
+    public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage {
+        let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
+        return try await transaction("reading a snapshot", snapshot: true) { connection in
+            let subscriptions = PostgresSubscriptions(connection: connection, device: device)
+            let cursor: FeedCursor.SnapshotCursor
+            if let parsed {
+                try await subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
+                cursor = parsed
+            } else {
+                cursor = FeedCursor.SnapshotCursor(
+                    position: try await subscriptions.top(), subscription: try await subscriptions.create(at: now), seq: 0,
+                    after: CustomerID(unchecked: ""))
+            }
+            return try await subscriptions.snapshotPage(cursor, limit: limit)
+        }
+    }
+}

@@ -10,9 +10,9 @@ import Testing
 /// erasure and token change; references only; append-only.
 @Suite("Audit trail")
 struct AuditTests {
-    @Test("changes, an erasure and token changes are recorded by customer and by device, with no personal value")
-    func trail() async throws {
-        let server = try await ServerHarness.make()
+    @Test("changes, an erasure and token changes are recorded by customer and by device, with no personal value", arguments: ServerBackend.all)
+    func trail(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let now = Instant(millisecondsSince1970: 1_764_000_000_000)
         let tokens = try await server.storage.tokens()
@@ -57,7 +57,7 @@ struct AuditTests {
         try await server.test { client in
             _ = try await client.post("/v1/push", pushBody([try scopeChange(1)]), token: server.token)
         }
-        try await server.storage.checkpoint()
+        try await (server.storage as? SQLiteServerStorage)?.checkpoint()
         let queue = try DatabaseQueue(path: server.folder.appendingPathComponent("server.oxpecker").path)
         #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE audit_event SET actor = 'someone else'") } }
         #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM audit_event") } }

@@ -34,9 +34,9 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("a replica belongs to the token of its first push: another token may not push under it (403 forbidden, nothing stored) until the owner is revoked; another body under a held number is a replica_conflict")
-    func replicaBoundToToken() async throws {
-        let server = try await ServerHarness.make()
+    @Test("a replica belongs to the token of its first push: another token may not push under it (403 forbidden, nothing stored) until the owner is revoked; another body under a held number is a replica_conflict", arguments: ServerBackend.all)
+    func replicaBoundToToken(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let thief = try await server.storage.createToken(name: "other-laptop", scopes: [testScope], expiresAt: nil, now: Self.now)
         let successor = try await server.storage.createToken(name: "new-token", scopes: [testScope], expiresAt: nil, now: Self.now)

@@ -16,9 +16,9 @@ import Testing
 struct ConvergencePropertyTests {
     static let seeds: [UInt64] = [11, 23, 2026]
 
-    @Test("random edits, random syncs with faults: every replica and the server end identical", arguments: seeds)
-    func converge(seed: UInt64) async throws {
-        try await LiveServer.run { server in
+    @Test("random edits, random syncs with faults: every replica and the server end identical", arguments: ServerBackend.all, seeds)
+    func converge(backend: ServerBackend, seed: UInt64) async throws {
+        try await LiveServer.run(backend) { server in
             var random = SplitMix(seed: seed)
             let count = Int.random(in: 3...5, using: &random)
             // Device clocks up to two minutes off the server's (within its tolerated skew), and

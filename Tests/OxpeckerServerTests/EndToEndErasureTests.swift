@@ -6,9 +6,9 @@ import Testing
 /// follow the devices' purges, read the audit trail.
 @Suite("End to end: erasure and audit with the real oxpecker-server", .serialized)
 struct EndToEndErasureTests {
-    @Test("a customer added without --scope: the sync refuses it out_of_scope, and `outbox --set-aside` still shows the advisor's note")
-    func unscopedCustomerIsSetAside() async throws {
-        let server = try await SyncServerProcess.start()
+    @Test("a customer added without --scope: the sync refuses it out_of_scope, and `outbox --set-aside` still shows the advisor's note", arguments: ServerBackend.all)
+    func unscopedCustomerIsSetAside(backend: ServerBackend) async throws {
+        let server = try await SyncServerProcess.start(backend)
         defer { server.killNow() }
         let token = try await server.createToken(name: "laptop-a")
         let folder = try ScratchFolder()
@@ -27,9 +27,9 @@ struct EndToEndErasureTests {
         try await server.stop()
     }
 
-    @Test("customer erase while the server runs; erase-status until the device has purged; audit by customer and by device; bad input refused")
-    func eraseAndAudit() async throws {
-        let server = try await SyncServerProcess.start()
+    @Test("customer erase while the server runs; erase-status until the device has purged; audit by customer and by device; bad input refused", arguments: ServerBackend.all)
+    func eraseAndAudit(backend: ServerBackend) async throws {
+        let server = try await SyncServerProcess.start(backend)
         defer { server.killNow() }
         let token = try await server.createToken(name: "laptop-a")
         let folder = try ScratchFolder()

@@ -17,9 +17,9 @@ struct EndToEndSyncClientTests {
     static let quickRetry = RetryPolicy(
         maximumAttempts: 5, maximumElapsed: .seconds(30), initialDelay: .milliseconds(1), maximumDelay: .milliseconds(5))
 
-    @Test("lost answers, dropped requests, 503 and 429: retried; the server logs each change once; duplicates are acknowledged")
-    func retriesNeverDuplicate() async throws {
-        try await LiveServer.run { server in
+    @Test("lost answers, dropped requests, 503 and 429: retried; the server logs each change once; duplicates are acknowledged", arguments: ServerBackend.all)
+    func retriesNeverDuplicate(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let store = try server.newStore("a")
             try await addCustomers(120, to: store)
             let outbox = try await store.read { try $0.outboxCount() }
@@ -49,12 +49,12 @@ struct EndToEndSyncClientTests {
         }
     }
 
-    @Test("a push is split to fit the server's max_changes_per_push and max_body_bytes")
-    func batchesFitTheServersLimits() async throws {
+    @Test("a push is split to fit the server's max_changes_per_push and max_body_bytes", arguments: ServerBackend.all)
+    func batchesFitTheServersLimits(backend: ServerBackend) async throws {
         var limits = WireLimits.standard
         limits.maximumChangesPerPush = 7
         limits.maximumBodyBytes = 4096
-        try await LiveServer.run(limits: limits) { server in
+        try await LiveServer.run(backend, limits: limits) { server in
             let store = try server.newStore("a")
             try await addCustomers(40, to: store, noteCharacters: 900)
             let outbox = try await store.read { try $0.outboxCount() }
@@ -114,9 +114,9 @@ struct EndToEndSyncClientTests {
         }
     }
 
-    @Test("an interrupted bootstrap resumes from the stored page; pages and pulls apply exactly the server's state")
-    func bootstrapResumes() async throws {
-        try await LiveServer.run { server in
+    @Test("an interrupted bootstrap resumes from the stored page; pages and pulls apply exactly the server's state", arguments: ServerBackend.all)
+    func bootstrapResumes(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let writer = try server.newStore("writer")
             try await addCustomers(9, to: writer)
             try await SyncClient(
@@ -152,9 +152,9 @@ struct EndToEndSyncClientTests {
         }
     }
 
-    @Test("changes refused for now (clock_skew) stay in the outbox and are reported, not put aside")
-    func transientRejectionsStay() async throws {
-        try await LiveServer.run { server in
+    @Test("changes refused for now (clock_skew) stay in the outbox and are reported, not put aside", arguments: ServerBackend.all)
+    func transientRejectionsStay(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let ahead = WallClock { WallClock.system.now() + 3 * 3_600_000 }
             let skewed = try CustomerStore.create(at: server.folder.path("skewed.oxpecker"), options: StoreOptions(clock: ahead))
             try await addCustomers(2, to: skewed)
@@ -214,23 +214,33 @@ struct EndToEndSyncClientTests {
 struct LiveServer: Sendable {
     let url: String
     let token: String
-    let storage: SQLiteServerStorage
+    let storage: any ServerStorage
+    /// Device stores live here, and the SQLite backend's data directory (`data`).
     let folder: ScratchFolder
 
-    /// Runs `body` with a server on a new data folder; stops it and removes the folder afterwards.
-    static func run(limits: WireLimits = .standard, _ body: @escaping @Sendable (LiveServer) async throws -> Void) async throws {
+    /// Runs `body` with a server on a new database of `backend`; stops it and removes the database afterwards.
+    static func run(
+        _ backend: ServerBackend = .sqlite, limits: WireLimits = .standard, _ body: @escaping @Sendable (LiveServer) async throws -> Void
+    ) async throws {
         let folder = try ScratchFolder()
-        let storage = try SQLiteServerStorage(dataDirectory: folder.path("data"))
-        let token = try await storage.createToken(
-            name: "device", scopes: [testScope], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
-        var logger = Logger(label: "oxpecker-server-test")
-        logger.logLevel = .warning
-        let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path("data"), limits: limits)
-        let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            try await body(LiveServer(url: "http://127.0.0.1:\(port)", token: token.secret, storage: storage, folder: folder))
+        let database = try await TestDatabase.make(backend, dataDirectory: folder.path("data"))
+        let storage = try await database.openStorage()
+        do {
+            let token = try await storage.createToken(
+                name: "device", scopes: [testScope], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
+            var logger = Logger(label: "oxpecker-server-test")
+            logger.logLevel = .warning
+            let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path("data"), limits: limits)
+            let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                try await body(LiveServer(url: "http://127.0.0.1:\(port)", token: token.secret, storage: storage, folder: folder))
+            }
+        } catch {
+            await database.remove(closing: [storage])
+            throw error
         }
+        await database.remove(closing: [storage])
     }
 
     /// A new store in the server's scratch folder.

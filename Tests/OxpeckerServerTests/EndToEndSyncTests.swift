@@ -9,9 +9,9 @@ import Testing
 /// has two cores.
 @Suite("End to end: oxpecker sync against a real oxpecker-server", .serialized)
 struct EndToEndSyncTests {
-    @Test("two stores edit the same customers offline, sync A B A: byte-identical exports, equal to the server's state")
-    func twoStoresConverge() async throws {
-        let server = try await SyncServerProcess.start()
+    @Test("two stores edit the same customers offline, sync A B A: byte-identical exports, equal to the server's state", arguments: ServerBackend.all)
+    func twoStoresConverge(backend: ServerBackend) async throws {
+        let server = try await SyncServerProcess.start(backend)
         defer { server.killNow() }
         let tokenA = try await server.createToken(name: "laptop-a")
         let tokenB = try await server.createToken(name: "laptop-b")
@@ -111,9 +111,9 @@ struct EndToEndSyncTests {
         try await server.stop()
     }
 
-    @Test("SIGKILL of the server in the middle of a large push: after a restart, nothing is lost or duplicated")
-    func serverKilledMidPush() async throws {
-        let server = try await SyncServerProcess.start()
+    @Test("SIGKILL of the server in the middle of a large push: after a restart, nothing is lost or duplicated", arguments: ServerBackend.all)
+    func serverKilledMidPush(backend: ServerBackend) async throws {
+        let server = try await SyncServerProcess.start(backend)
         defer { server.killNow() }
         let tokenA = try await server.createToken(name: "laptop-a")
         let tokenB = try await server.createToken(name: "laptop-b")

@@ -14,9 +14,9 @@ struct ErasureTests {
     static let name = "Zdenka Quaxworthy"
     static let noteText = "Plans to buy the mill at Quoxbridge 4711"
 
-    @Test("after an erasure and a sync of every device, no file of the server or of any device holds the name or the note text")
-    func noTraceLeft() async throws {
-        try await LiveServer.run { server in
+    @Test("after an erasure and a sync of every device, no file of the server or of any device holds the name or the note text", arguments: ServerBackend.all)
+    func noTraceLeft(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let a = try server.newStore("a"), b = try server.newStore("b")
             try await a.write { writer in
                 try writer.createCustomer("c-gone", in: [testScope])
@@ -49,9 +49,11 @@ struct ErasureTests {
                 #expect(try await store.read { try $0.search("Quoxbridge") }.isEmpty)
                 try await store.checkpoint()
             }
-            try await server.storage.checkpoint()
+            // The devices' files, and SQLite's server file (PostgreSQL's tables: VACUUM removes the dead rows, see the README).
+            try await (server.storage as? SQLiteServerStorage)?.checkpoint()
             let files = try server.folder.allFiles()
-            #expect(files.contains { $0.hasSuffix("server.oxpecker") } && files.contains { $0.hasSuffix("a.oxpecker") })
+            #expect(files.contains { $0.hasSuffix("a.oxpecker") })
+            #expect(backend == .postgres || files.contains { $0.hasSuffix("server.oxpecker") })
             for secret in [Self.name, "Quaxworthy", "quaxworthy", "Quoxbridge", "quoxbridge", "mill at"] {
                 let holding = try files.filter { try Data(contentsOf: URL(fileURLWithPath: $0)).range(of: Data(secret.utf8)) != nil }
                 #expect(holding.isEmpty, "'\(secret)' is still in \(holding)")
@@ -62,9 +64,9 @@ struct ErasureTests {
         }
     }
 
-    @Test("a device offline during the erasure, with unpushed edits: its edits are dropped, it purges, nothing comes back")
-    func offlineDevice() async throws {
-        try await LiveServer.run { server in
+    @Test("a device offline during the erasure, with unpushed edits: its edits are dropped, it purges, nothing comes back", arguments: ServerBackend.all)
+    func offlineDevice(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let a = try server.newStore("a"), offline = try server.newStore("offline")
             try await a.write { writer in
                 try writer.createCustomer("c-gone", in: [testScope])
@@ -121,9 +123,9 @@ struct ErasureTests {
         }
     }
 
-    @Test("erasing the customer at the top of the log does not move the log's top down: a device at the top still gets the next change")
-    func erasureAtTheTopKeepsPositionsGrowing() async throws {
-        try await LiveServer.run { server in
+    @Test("erasing the customer at the top of the log does not move the log's top down: a device at the top still gets the next change", arguments: ServerBackend.all)
+    func erasureAtTheTopKeepsPositionsGrowing(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let a = try server.newStore("a"), b = try server.newStore("b")
             try await a.write { writer in
                 try writer.createCustomer("c-kept", in: [testScope])
@@ -142,9 +144,9 @@ struct ErasureTests {
         }
     }
 
-    @Test("a push for an erased customer is dropped with customer_erased, also one that would create it again; an unknown customer cannot be erased")
-    func pushAfterErasure() async throws {
-        let server = try await ServerHarness.make()
+    @Test("a push for an erased customer is dropped with customer_erased, also one that would create it again; an unknown customer cannot be erased", arguments: ServerBackend.all)
+    func pushAfterErasure(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         try await server.test { client in
             _ = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2, value: "Jana")]), token: server.token)
@@ -178,9 +180,9 @@ extension ScratchFolder {
 /// The erasure and audit endpoints for administrators.
 @Suite("Erasure and audit over HTTP")
 struct AdminErasureTests {
-    @Test("an admin token erases over HTTP and reads the status and the audit trail; a device token cannot; bad input gets a code")
-    func adminEndpoints() async throws {
-        let server = try await ServerHarness.make()
+    @Test("an admin token erases over HTTP and reads the status and the audit trail; a device token cannot; bad input gets a code", arguments: ServerBackend.all)
+    func adminEndpoints(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let now = Instant(millisecondsSince1970: 1_764_000_000_000)
         let admin = try await server.storage.createToken(.admin, name: "dpo", scopes: [], expiresAt: nil, now: now)

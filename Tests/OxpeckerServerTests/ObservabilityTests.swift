@@ -37,9 +37,9 @@ struct ObservabilityTests {
         }
     }
 
-    @Test("metrics count requests, pushed changes by outcome, pulled changes, and show log size, conflicts and each device's lag")
-    func metrics() async throws {
-        let server = try await ServerHarness.make()
+    @Test("metrics count requests, pushed changes by outcome, pulled changes, and show log size, conflicts and each device's lag", arguments: ServerBackend.all)
+    func metrics(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let tokenID = try #require(try await server.storage.tokens().first?.id)
         // Two concurrent writes of a guarded field (neither observed the other): one open conflict.

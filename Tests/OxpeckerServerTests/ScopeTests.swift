@@ -12,9 +12,9 @@ import Testing
 /// enter them arrive whole.
 @Suite("Scopes", .serialized)
 struct ScopeTests {
-    @Test("a device of branch:A can neither read nor write a customer only in branch:B: pull, bootstrap, push")
-    func isolation() async throws {
-        let server = try await ServerHarness.make()
+    @Test("a device of branch:A can neither read nor write a customer only in branch:B: pull, bootstrap, push", arguments: ServerBackend.all)
+    func isolation(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let now = Instant(millisecondsSince1970: 1_764_000_000_000)
         let tokenA = try await server.storage.createToken(name: "laptop-a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
@@ -67,9 +67,9 @@ struct ScopeTests {
         }
     }
 
-    @Test("a cursor of one token is refused for another: cursor_expired, nothing read")
-    func cursorOfAnotherToken() async throws {
-        let server = try await ServerHarness.make()
+    @Test("a cursor of one token is refused for another: cursor_expired, nothing read", arguments: ServerBackend.all)
+    func cursorOfAnotherToken(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let now = Instant(millisecondsSince1970: 1_764_000_000_000)
         let tokenB = try await server.storage.createToken(name: "laptop-b", scopes: ["branch:B"], expiresAt: nil, now: now).secret
@@ -85,9 +85,9 @@ struct ScopeTests {
         }
     }
 
-    @Test("a customer made without a scope: refused out_of_scope, it leaves the store, but its changes are kept aside, never deleted")
-    func unscopedCustomerKeepsItsWork() async throws {
-        try await LiveServer.run { server in
+    @Test("a customer made without a scope: refused out_of_scope, it leaves the store, but its changes are kept aside, never deleted", arguments: ServerBackend.all)
+    func unscopedCustomerKeepsItsWork(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let now = Instant(millisecondsSince1970: WallClock.system.now())
             let token = try await server.storage.createToken(name: "a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
             let store = try server.newStore("forgetful")
@@ -111,9 +111,9 @@ struct ScopeTests {
         }
     }
 
-    @Test("reassigned: the old branch's device purges the customer, outbox included, and the new branch's gets it whole")
-    func reassignment() async throws {
-        try await LiveServer.run { server in
+    @Test("reassigned: the old branch's device purges the customer, outbox included, and the new branch's gets it whole", arguments: ServerBackend.all)
+    func reassignment(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
             let now = Instant(millisecondsSince1970: WallClock.system.now())
             let tokenA = try await server.storage.createToken(name: "a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
             let tokenB = try await server.storage.createToken(name: "b", scopes: ["branch:B"], expiresAt: nil, now: now).secret
@@ -156,9 +156,9 @@ struct ScopeTests {
         }
     }
 
-    @Test("random scopes, reassignments and token scope changes: each device holds exactly the customers in its scopes", arguments: [5, 77, 1234] as [UInt64])
-    func property(seed: UInt64) async throws {
-        try await LiveServer.run { server in
+    @Test("random scopes, reassignments and token scope changes: each device holds exactly the customers in its scopes", arguments: ServerBackend.all, [5, 77, 1234] as [UInt64])
+    func property(backend: ServerBackend, seed: UInt64) async throws {
+        try await LiveServer.run(backend) { server in
             var random = SplitMix(seed: seed)
             let scopes = ["branch:A", "branch:B", "branch:C"]
             func someScopes() -> [String] {

@@ -20,9 +20,9 @@ struct ServerAPITests {
         }
     }
 
-    @Test("the same push twice changes nothing the second time")
-    func idempotentPush() async throws {
-        let server = try await ServerHarness.make()
+    @Test("the same push twice changes nothing the second time", arguments: ServerBackend.all)
+    func idempotentPush(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let body = pushBody([try scopeChange(1), try fieldChange(2), try fieldChange(3, field: "advisor", value: "a-417")])
         try await server.test { client in
@@ -38,9 +38,9 @@ struct ServerAPITests {
         }
     }
 
-    @Test("a change stamped hours ahead is refused with clock_skew; one from behind is accepted")
-    func clockSkew() async throws {
-        let server = try await ServerHarness.make()
+    @Test("a change stamped hours ahead is refused with clock_skew; one from behind is accepted", arguments: ServerBackend.all)
+    func clockSkew(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let ahead = try fieldChange(2, wall: 1_764_000_000_000 + 3 * 3_600_000)
         let behind = try fieldChange(3, field: "advisor", value: "a-1", wall: 1_764_000_000_000 - 5 * 3_600_000)
@@ -54,9 +54,9 @@ struct ServerAPITests {
         }
     }
 
-    @Test("a change that breaks the data model is refused for good, and only that one")
-    func invalidChange() async throws {
-        let server = try await ServerHarness.make()
+    @Test("a change that breaks the data model is refused for good, and only that one", arguments: ServerBackend.all)
+    func invalidChange(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let bad = try fieldChange(2, field: "stage", value: "sleeping")
         let unknown = try fieldChange(3, field: "shoe_size", value: "44")
@@ -114,9 +114,9 @@ struct ServerAPITests {
         }
     }
 
-    @Test("pull pages through the log in order with cursors, and bootstrap holds only what still matters")
-    func pullAndBootstrap() async throws {
-        let server = try await ServerHarness.make()
+    @Test("pull pages through the log in order with cursors, and bootstrap holds only what still matters", arguments: ServerBackend.all)
+    func pullAndBootstrap(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         // c-1, c-2 and c-3 in scope, 25 writes of one field for c-1, then one field for c-2 and c-3.
         var changes = [try scopeChange(1), try scopeChange(2, customer: "c-2"), try scopeChange(3, customer: "c-3")]
@@ -153,9 +153,9 @@ struct ServerAPITests {
         }
     }
 
-    @Test("a revoked token is refused from the next request on")
-    func revoked() async throws {
-        let server = try await ServerHarness.make()
+    @Test("a revoked token is refused from the next request on", arguments: ServerBackend.all)
+    func revoked(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         try await server.test { client in
             #expect(try await client.post("/v1/pull", "{\"limit\":1}", token: server.token).status == .ok)
@@ -166,9 +166,9 @@ struct ServerAPITests {
         }
     }
 
-    @Test("concurrent pushers and a puller: the puller sees every accepted change exactly once, in order")
-    func noSkippedChanges() async throws {
-        let server = try await ServerHarness.make()
+    @Test("concurrent pushers and a puller: the puller sees every accepted change exactly once, in order", arguments: ServerBackend.all)
+    func noSkippedChanges(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let pushers = 4, batches = 10, perBatch = 25
         try await server.test { client in

@@ -8,21 +8,24 @@ import OxpeckerStore
 import Synchronization
 import Testing
 
-/// A server on a temporary data folder, driven in-process, with a token and a settable clock.
+/// A server on a fresh database of `backend`, driven in-process, with a token and a settable clock.
 struct ServerHarness: Sendable {
+    /// The SQLite data directory (the PostgreSQL backend leaves it empty).
     let folder: URL
-    let storage: SQLiteServerStorage
+    let database: TestDatabase
+    let storage: any ServerStorage
     let configuration: ServerConfiguration
     let token: String
 
-    static func make(limits: WireLimits = .standard) async throws -> ServerHarness {
+    static func make(_ backend: ServerBackend = .sqlite, limits: WireLimits = .standard) async throws -> ServerHarness {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("oxpecker-server-test-\(UUID().uuidString)")
+        let database = try await TestDatabase.make(backend, dataDirectory: folder.path)
         let clockValue = ClockBox(1_764_000_000_000)
         let clock = WallClock { clockValue.now }
-        let storage = try SQLiteServerStorage(dataDirectory: folder.path, clock: clock)
+        let storage = try await database.openStorage(clock: clock)
         let token = try await storage.createToken(name: "laptop-1", scopes: [testScope], expiresAt: nil, now: Instant(millisecondsSince1970: clock.now()))
         let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path, limits: limits, clock: clock)
-        return ServerHarness(folder: folder, storage: storage, configuration: configuration, token: token.secret)
+        return ServerHarness(folder: folder, database: database, storage: storage, configuration: configuration, token: token.secret)
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -30,7 +33,11 @@ struct ServerHarness: Sendable {
         try await app.test(.router) { client in try await body(client) }
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    /// Closes the storage, drops a PostgreSQL database, removes the folder (from a `defer`).
+    func remove() {
+        database.removeLater(closing: [storage])
+        try? FileManager.default.removeItem(at: folder)
+    }
 }
 
 /// A clock value shared with the server under test.

@@ -3,13 +3,17 @@ import OxpeckerProtocol
 import OxpeckerSync
 import Testing
 
-/// The real `oxpecker-server` binary on a loopback port and a data folder of
-/// its own. The first start asks for port 0 (the system picks a free one; the
-/// server prints it); a restart takes the same port again, so clients keep
-/// their URL. Killed when released, and its folder removed with it.
+/// The real `oxpecker-server` binary on a loopback port and a database of its
+/// own (a data folder, or a fresh PostgreSQL database), or another instance on
+/// the database of a running one. The first start asks for port 0 (the system
+/// picks a free one; the server prints it); a restart takes the same port
+/// again, so clients keep their URL. Killed when released, and its folder and
+/// database removed with the instance that made them.
 final class SyncServerProcess: @unchecked Sendable {
     // One test owns it and drives it from one task at a time.
     let folder: ScratchFolder
+    let database: TestDatabase
+    private let ownsDatabase: Bool
     private(set) var port: Int = 0
     private var child: ChildProcess?
     /// `serve` options beyond host, port, data directory and log level (like `--tls-certificate`).
@@ -17,36 +21,48 @@ final class SyncServerProcess: @unchecked Sendable {
     /// `https` when the server was started with TLS.
     private(set) var scheme = "http"
 
-    /// The data directory (kept across restarts).
-    var dataDirectory: String { folder.path("data") }
+    /// The SQLite data directory (kept across restarts).
+    var dataDirectory: String { database.dataDirectory }
     /// The server's base URL.
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
-    /// Starts a server on a new data folder and a free port, with `serveOptions` on its command line.
-    static func start(serveOptions: [String] = []) async throws -> SyncServerProcess {
-        let server = try SyncServerProcess(folder: ScratchFolder(), serveOptions: serveOptions)
+    /// Starts a server on a new database of `backend` and a free port, with `serveOptions` on its command line.
+    static func start(_ backend: ServerBackend = .sqlite, serveOptions: [String] = []) async throws -> SyncServerProcess {
+        let folder = try ScratchFolder()
+        let database = try await TestDatabase.make(backend, dataDirectory: folder.path("data"))
+        let server = SyncServerProcess(folder: folder, database: database, ownsDatabase: true, serveOptions: serveOptions)
         try await server.launch(port: 0)
         return server
     }
 
-    private init(folder: ScratchFolder, serveOptions: [String]) {
+    /// Starts another instance on the database of `other` (PostgreSQL: many instances, one truth).
+    static func start(sharingDatabaseWith other: SyncServerProcess) async throws -> SyncServerProcess {
+        let server = SyncServerProcess(folder: try ScratchFolder(), database: other.database, ownsDatabase: false, serveOptions: other.serveOptions)
+        try await server.launch(port: 0)
+        return server
+    }
+
+    private init(folder: ScratchFolder, database: TestDatabase, ownsDatabase: Bool, serveOptions: [String]) {
         self.folder = folder
+        self.database = database
+        self.ownsDatabase = ownsDatabase
         self.serveOptions = serveOptions
     }
 
     deinit {
         child?.kill(SIGKILL)
+        if ownsDatabase { database.removeLater() }
     }
 
-    /// Runs an administrator's command of `oxpecker-server` on this server's data directory (it may be running).
+    /// Runs an administrator's command of `oxpecker-server` on this server's database (it may be running).
     func admin(_ arguments: [String]) async throws -> ProcessResult {
-        try await ChildProcess(BuiltProducts.server, arguments + ["--data-dir", dataDirectory], in: folder.url).wait(timeout: .seconds(60))
+        try await ChildProcess(BuiltProducts.server, arguments + database.serverArguments, in: folder.url).wait(timeout: .seconds(60))
     }
 
     /// Makes a device token with `oxpecker-server token create` (the server may be running), for `scopes`.
     func createToken(name: String, scopes: [String] = ["branch:HN01"]) async throws -> String {
         let result = try await ChildProcess(
-            BuiltProducts.server, ["token", "create", "--name", name, "--data-dir", dataDirectory] + scopes.flatMap { ["--scope", $0] },
+            BuiltProducts.server, ["token", "create", "--name", name] + database.serverArguments + scopes.flatMap { ["--scope", $0] },
             in: folder.url
         ).wait(timeout: .seconds(60))
         #expect(result.succeeded, "token create failed: \(result.stderr)")
@@ -57,7 +73,7 @@ final class SyncServerProcess: @unchecked Sendable {
 
     /// The merged state as `oxpecker-server export` prints it.
     func exportState() async throws -> Data {
-        let result = try await ChildProcess(BuiltProducts.server, ["export", "--data-dir", dataDirectory], in: folder.url)
+        let result = try await ChildProcess(BuiltProducts.server, ["export"] + database.serverArguments, in: folder.url)
             .wait(timeout: .seconds(60))
         #expect(result.succeeded, "server export failed: \(result.stderr)")
         return result.stdoutData
@@ -96,7 +112,7 @@ final class SyncServerProcess: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             let child = try ChildProcess(
                 BuiltProducts.server,
-                ["serve", "--host", "127.0.0.1", "--port", String(requested), "--data-dir", dataDirectory, "--log-level", "warning"]
+                ["serve", "--host", "127.0.0.1", "--port", String(requested), "--log-level", "warning"] + database.serverArguments
                     + serveOptions,
                 in: folder.url)
             let ready = try await child.waitForOutput(timeout: .seconds(30)) { stdout, _ in Self.port(in: stdout) != nil }

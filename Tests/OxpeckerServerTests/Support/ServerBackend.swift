@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import OxpeckerProtocol
+import OxpeckerServer
+import OxpeckerStore
+import PostgresNIO
+import Testing
+
+/// The storage backends the server's tests run against: one set of tests,
+/// parameterized. Write a server test as
+///
+/// ```swift
+/// @Test("…", arguments: ServerBackend.all)
+/// func something(backend: ServerBackend) async throws {
+///     let server = try await ServerHarness.make(backend)        // in-process router
+///     try await LiveServer.run(backend) { server in … }         // live on loopback
+///     let process = try await SyncServerProcess.start(backend)  // the real binary
+/// }
+/// ```
+///
+/// `.sqlite` always runs. `.postgres` runs when `OXPECKER_TEST_POSTGRES_URL`
+/// names a PostgreSQL server the tests may create databases on (each test gets
+/// a fresh database, dropped afterwards, so tests run in parallel); without
+/// it, `ServerBackend.all` holds only `.sqlite` and `PostgresTestGate` says
+/// once, in a test of its own, how to run them:
+///
+/// ```sh
+/// eval "$(bash .ci/postgres-cluster.sh start)"   # a throwaway cluster under /tmp
+/// swift test
+/// bash .ci/postgres-cluster.sh stop "$PGCLUSTER_DIR"
+/// ```
+enum ServerBackend: String, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    /// Every backend this run can test.
+    static let all: [ServerBackend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+
+    /// The PostgreSQL server for tests, from `OXPECKER_TEST_POSTGRES_URL`.
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["OXPECKER_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// Why PostgreSQL tests do not run, when they do not.
+    static let postgresSkipReason: Comment =
+        "PostgreSQL tests skipped: set OXPECKER_TEST_POSTGRES_URL=postgres://user@host:port/db (a server the tests may create databases on); `eval \"$(bash .ci/postgres-cluster.sh start)\"` starts a throwaway one"
+
+    var testDescription: String { rawValue }
+}
+
+/// The PostgreSQL backend's own start-up; skipped, with the way to run it, when no PostgreSQL is given.
+@Suite("PostgreSQL backend")
+struct PostgresStartupTests {
+    @Test(
+        "several instances starting at once on a new database: the migrations run once, every instance gets the same server replica",
+        .enabled(if: ServerBackend.postgresURL != nil, ServerBackend.postgresSkipReason))
+    func concurrentStart() async throws {
+        let folder = try ScratchFolder()
+        let database = try await TestDatabase.make(.postgres, dataDirectory: folder.path("data"))
+        var storages: [any ServerStorage] = []
+        defer { database.removeLater(closing: storages) }
+        storages = try await withThrowingTaskGroup(of: (any ServerStorage).self) { group in
+            for _ in 0..<4 { group.addTask { try await database.openStorage() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(storages.map(\.replica)).count == 1)
+        #expect(try await storages[0].statistics().logChanges == 0)
+    }
+}
+
+/// The database of one test: a data folder, or a fresh PostgreSQL database.
+/// Any number of storages and server processes may open it.
+final class TestDatabase: Sendable {
+    let backend: ServerBackend
+    /// The SQLite data directory (also given to PostgreSQL servers, which do not use it).
+    let dataDirectory: String
+    /// The PostgreSQL URL of this test's own database.
+    let postgresURL: String?
+
+    /// A fresh database of `backend`; SQLite's data directory is `dataDirectory`.
+    static func make(_ backend: ServerBackend, dataDirectory: String) async throws -> TestDatabase {
+        switch backend {
+        case .sqlite:
+            return TestDatabase(backend: backend, dataDirectory: dataDirectory, postgresURL: nil)
+        case .postgres:
+            let base = try #require(ServerBackend.postgresURL, ServerBackend.postgresSkipReason)
+            let name = "oxp_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+            try await PostgresAdmin.shared.execute("CREATE DATABASE \(name)")
+            var parts = try #require(URLComponents(string: base))
+            parts.path = "/" + name
+            if !(parts.queryItems ?? []).contains(where: { $0.name == "sslmode" }) {
+                parts.queryItems = (parts.queryItems ?? []) + [URLQueryItem(name: "sslmode", value: "disable")]
+            }
+            return TestDatabase(backend: backend, dataDirectory: dataDirectory, postgresURL: parts.string)
+        }
+    }
+
+    private init(backend: ServerBackend, dataDirectory: String, postgresURL: String?) {
+        self.backend = backend
+        self.dataDirectory = dataDirectory
+        self.postgresURL = postgresURL
+    }
+
+    /// A storage on this database (SQLite: on `clock`, which stamps its own HLCs).
+    func openStorage(clock: WallClock = .system) async throws -> any ServerStorage {
+        switch backend {
+        case .sqlite:
+            return try SQLiteServerStorage(dataDirectory: dataDirectory, clock: clock)
+        case .postgres:
+            var logger = Logger(label: "oxpecker-test.postgres")
+            logger.logLevel = .critical
+            return try await PostgresServerStorage.connect(try PostgresSettings(url: try #require(postgresURL)), logger: logger)
+        }
+    }
+
+    /// The `oxpecker-server` options that point at this database.
+    var serverArguments: [String] {
+        postgresURL.map { ["--postgres", $0] } ?? ["--data-dir", dataDirectory]
+    }
+
+    /// Closes `storages` and drops the PostgreSQL database (the caller removes the folder).
+    func remove(closing storages: [any ServerStorage] = []) async {
+        for case let storage as PostgresServerStorage in storages { await storage.shutdown() }
+        if let postgresURL, let name = URLComponents(string: postgresURL)?.path.dropFirst() {
+            try? await PostgresAdmin.shared.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+    }
+
+    /// Like `remove`, from a `defer` (does the work in a task of its own).
+    func removeLater(closing storages: [any ServerStorage] = []) {
+        guard backend == .postgres else { return }
+        Task { await remove(closing: storages) }
+    }
+}
+
+/// One connection pool to the tests' PostgreSQL server, for making and dropping databases.
+final class PostgresAdmin: Sendable {
+    static let shared = PostgresAdmin()
+    private let client: PostgresClient?
+
+    private init() {
+        guard let url = ServerBackend.postgresURL, var settings = try? PostgresSettings(url: url) else {
+            client = nil
+            return
+        }
+        settings.sslMode = "disable"
+        settings.maximumConnections = 4
+        let client = try? PostgresClient(configuration: settings.clientConfiguration())
+        self.client = client
+        if let client { Task.detached { await client.run() } }
+    }
+
+    func execute(_ sql: String) async throws {
+        let client = try #require(client, "OXPECKER_TEST_POSTGRES_URL is not a usable PostgreSQL URL")
+        try await client.query(PostgresQuery(unsafeSQL: sql))
+    }
+}
+
+extension ServerStorage {
+    /// How many changes the log holds.
+    func logCount() async throws -> Int {
+        try await statistics().logChanges
+    }
+}

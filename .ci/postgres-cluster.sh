@@ -3,6 +3,7 @@
 # loopback port, owned by the postgres user (initdb refuses to run as root).
 #
 #   eval "$(bash .ci/postgres-cluster.sh start)"   # prints export OXPECKER_TEST_POSTGRES_URL=… and PGCLUSTER_DIR=…
+#   bash .ci/postgres-cluster.sh restart "$PGCLUSTER_DIR"   # fast shutdown (sessions ended, as in a failover), then start again
 #   bash .ci/postgres-cluster.sh stop "$PGCLUSTER_DIR"
 #
 # Installs Debian's postgresql package if its binaries are missing.
@@ -11,6 +12,18 @@ set -euo pipefail
 bin=/usr/lib/postgresql/15/bin
 as_postgres() {
     if [[ "$(id -un)" == postgres ]]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+# Starts the cluster in $1 with its saved options. The server gets no descriptor
+# of ours but its log (every other one inherited from our caller is closed): a
+# caller reading our output to its end is not kept waiting by the server.
+start_server() {
+    local dir=$1 fd
+    (
+        for fd in $(ls /proc/$BASHPID/fd); do if ((fd > 2)); then eval "exec $fd>&-"; fi; done
+        as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" start \
+            </dev/null >>"$dir/pg_ctl.log" 2>&1
+    ) || { cat "$dir/pg_ctl.log" "$dir/server.log" >&2; exit 1; }
 }
 
 case "${1:-}" in
@@ -27,11 +40,15 @@ start)
     as_postgres "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     # fsync off: a throwaway cluster, durability is not what the tests measure.
-    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off" start >&2 \
-        || { cat "$dir/server.log" >&2; exit 1; }
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off" >"$dir/options"
+    start_server "$dir"
     echo "export PGCLUSTER_DIR=$dir"
     echo "export OXPECKER_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+restart)
+    dir=${2:?usage: postgres-cluster.sh restart DIR}
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop </dev/null >>"$dir/pg_ctl.log" 2>&1
+    start_server "$dir"
     ;;
 stop)
     dir=${2:?usage: postgres-cluster.sh stop DIR}
@@ -39,7 +56,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: postgres-cluster.sh start | stop DIR" >&2
+    echo "usage: postgres-cluster.sh start | restart DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,7 @@ import Testing
 
 /// Several real `oxpecker-server` processes over one PostgreSQL database: any
 /// instance takes any request, the log's order stays safe under concurrent
-/// writers, an instance may die.
+/// writers, an instance may die, the database may restart.
 @Suite("PostgreSQL: many instances, one truth", .serialized)
 struct MultiInstanceTests {
     static let enabled = ServerBackend.postgresURL != nil
@@ -164,6 +164,87 @@ struct MultiInstanceTests {
         _ = try await other.sync(b, token: tokenB)
         #expect(try await laptop.exportBytes() == other.exportBytes())
         #expect(try await b.exportState() == laptop.exportBytes())
+    }
+
+    @Test(
+        "PostgreSQL restarted under load: requests in flight get 503 storage_unavailable, the server recovers without a restart, nothing acknowledged is lost",
+        .enabled(if: enabled && PostgresCluster.available, ServerBackend.postgresSkipReason))
+    func databaseRestartedUnderLoad() async throws {
+        // A cluster of its own: restarting the shared one would fail every other test's requests.
+        let cluster = try await PostgresCluster.start()
+        do {
+            try await Self.pushThroughRestart(of: cluster)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    private static func pushThroughRestart(of cluster: PostgresCluster) async throws {
+        let folder = try ScratchFolder()
+        let database = try TestDatabase.postgres(at: cluster.url, dataDirectory: folder.path("data"))
+        let server = try await SyncServerProcess.start(on: database, serveOptions: ["--postgres-timeout", "2"])
+        defer { server.killNow() }
+        let token = try await server.createToken(name: "load")
+        let customers: Int64 = 31
+        let setup = try (1...customers).map { try scopeChange($0, replica: "r-setup", customer: CustomerID(unchecked: "c-\($0 - 1)")) }
+        let created = try await HTTPSyncTransport(server: server.url).post(
+            path: "/v1/push", body: WireCodec().encode(PushRequest(replica: "r-setup", changes: setup)), headers: Self.headers(token))
+        try #require(created.status == 200)
+
+        let pushers = 4, perPusher: Int64 = 600, batch: Int64 = 20
+        let progress = Shared(0)
+        let failures = Shared<[String]>([])
+        let restart = Task {
+            while progress.value < 20 { try await Task.sleep(for: .milliseconds(5)) }
+            try await cluster.restart()
+            progress.set(-1_000_000)  // the pushes after the restart are counted from here
+        }
+        let acknowledged = try await withThrowingTaskGroup(of: [String].self) { group in
+            for pusher in 0..<pushers {
+                group.addTask {
+                    let replica = ReplicaID(unchecked: "r-\(pusher)")
+                    let transport = try HTTPSyncTransport(server: server.url)
+                    var sent: Int64 = 0
+                    var acknowledged: [String] = []
+                    var attempts = 0
+                    while sent < perPusher {
+                        attempts += 1
+                        try #require(attempts < 3000, "the server never recovered")
+                        let changes = try (sent + 1...sent + batch).map { number in
+                            try fieldChange(number, replica: replica, customer: CustomerID(unchecked: "c-\(number % customers)"), value: .string("v\(number)"))
+                        }
+                        let response = try await transport.post(
+                            path: "/v1/push", body: WireCodec().encode(PushRequest(replica: replica, changes: changes)), headers: Self.headers(token))
+                        guard response.status == 200 else {
+                            let code = (try? WireCodec().decode(ErrorEnvelope.self, from: response.body))?.code.rawValue ?? "none"
+                            failures.update { $0.append("\(response.status) \(code)") }
+                            try await Task.sleep(for: .milliseconds(20))
+                            continue  // the same batch again
+                        }
+                        let results = try WireCodec().decode(PushResponse.self, from: response.body).results
+                        acknowledged += results.filter { $0.outcome == .accepted || $0.outcome == .duplicate }.map { "\(replica)#\($0.number)" }
+                        sent += batch
+                        progress.update { $0 += 1 }
+                    }
+                    return acknowledged
+                }
+            }
+            var all: [String] = []
+            for try await part in group { all += part }
+            return all
+        }
+        try await restart.value
+
+        let failed = failures.value
+        #expect(!failed.isEmpty, "some requests were in flight or sent while the database was down")
+        #expect(failed.allSatisfy { $0 == "503 storage_unavailable" }, "every failure is 503 storage_unavailable: \(Set(failed))")
+        #expect(progress.value > -1_000_000, "pushes succeeded after the restart")
+        #expect(server.isRunning, "the server recovered without a restart of its own")
+        #expect(Set(acknowledged).count == pushers * Int(perPusher))
+        let logged = try await server.loggedChanges(token: token).filter { $0.replica != "r-setup" }
+        #expect(Checksum(logged.map { "\($0.replica)#\($0.number)" }) == Checksum(Array(Set(acknowledged))), "the log holds each acknowledged change once")
     }
 
     static func headers(_ token: String) -> [(name: String, value: String)] {

@@ -93,7 +93,18 @@ final class TestDatabase: Sendable {
         }
     }
 
-    private init(backend: ServerBackend, dataDirectory: String, postgresURL: String?) {
+    /// The `postgres` database of a PostgreSQL server of the test's own (a `PostgresCluster`).
+    static func postgres(at url: String, dataDirectory: String) throws -> TestDatabase {
+        var parts = try #require(URLComponents(string: url))
+        parts.queryItems = [URLQueryItem(name: "sslmode", value: "disable")]
+        return TestDatabase(backend: .postgres, dataDirectory: dataDirectory, postgresURL: parts.string, owned: false)
+    }
+
+    /// Whether `remove` drops the database (one made by `make`).
+    private let owned: Bool
+
+    private init(backend: ServerBackend, dataDirectory: String, postgresURL: String?, owned: Bool = true) {
+        self.owned = owned
         self.backend = backend
         self.dataDirectory = dataDirectory
         self.postgresURL = postgresURL
@@ -119,7 +130,7 @@ final class TestDatabase: Sendable {
     /// Closes `storages` and drops the PostgreSQL database (the caller removes the folder).
     func remove(closing storages: [any ServerStorage] = []) async {
         for case let storage as PostgresServerStorage in storages { await storage.shutdown() }
-        if let postgresURL, let name = URLComponents(string: postgresURL)?.path.dropFirst() {
+        if owned, let postgresURL, let name = URLComponents(string: postgresURL)?.path.dropFirst() {
             try? await PostgresAdmin.shared.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         }
     }

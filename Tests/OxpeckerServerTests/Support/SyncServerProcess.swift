@@ -35,6 +35,13 @@ final class SyncServerProcess: @unchecked Sendable {
         return server
     }
 
+    /// Starts a server on `database` (not removed with it), with `serveOptions` on its command line.
+    static func start(on database: TestDatabase, serveOptions: [String] = []) async throws -> SyncServerProcess {
+        let server = SyncServerProcess(folder: try ScratchFolder(), database: database, ownsDatabase: false, serveOptions: serveOptions)
+        try await server.launch(port: 0)
+        return server
+    }
+
     /// Starts another instance on the database of `other` (PostgreSQL: many instances, one truth).
     static func start(sharingDatabaseWith other: SyncServerProcess) async throws -> SyncServerProcess {
         let server = SyncServerProcess(folder: try ScratchFolder(), database: other.database, ownsDatabase: false, serveOptions: other.serveOptions)

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 
 /// Turns PostgreSQL being away, slow or restarting into `storage_unavailable`
 /// (HTTP 503, retry later): the server itself keeps running and recovers as
@@ -13,17 +14,8 @@ enum PostgresFailure {
         _ what: String, limit: Duration, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw ServerError(.storageUnavailable, "the database did not answer within \(limit) (\(what)); retry later")
-                }
-                return result
+            return try await Deadline.race(body, limit: limit) {
+                ServerError(.storageUnavailable, "the database did not answer within \(limit) (\(what)); retry later")
             }
         } catch let error as PSQLError where isUnavailable(error) {
             throw ServerError(.storageUnavailable, "the database is unavailable (\(what)): \(summary(of: error)); retry later")
@@ -63,5 +55,43 @@ enum PostgresFailure {
         if let message = error.serverInfo?[.message] { return message }
         if let underlying = error.underlying { return "\(underlying)" }
         return "\(error.code)"
+    }
+}
+
+/// Runs work against a deadline without waiting for it past the deadline: a
+/// call stuck in the driver (a connection that died without a word) must not
+/// hold the request it serves. The work is cancelled and left to end on its own.
+private final class Deadline<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+    private let work = Mutex<Task<Void, Never>?>(nil)
+
+    private init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    /// Resumes the waiting caller once; false if it was resumed already.
+    @discardableResult
+    private func finish(_ result: Result<T, any Error>) -> Bool {
+        guard let continuation = continuation.withLock({ state in defer { state = nil }; return state }) else { return false }
+        continuation.resume(with: result)
+        return true
+    }
+
+    /// `body`'s result, or `expired()` thrown once `limit` has passed.
+    static func race(
+        _ body: @escaping @Sendable () async throws -> T, limit: Duration, expired: @escaping @Sendable () -> any Error
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let deadline = Deadline(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: limit)  // cancelled when the work ends first
+                if !Task.isCancelled, deadline.finish(.failure(expired())) { deadline.work.withLock { $0 }?.cancel() }
+            }
+            let work = Task {
+                do { deadline.finish(.success(try await body())) } catch { deadline.finish(.failure(error)) }
+                timer.cancel()
+            }
+            deadline.work.withLock { $0 = work }
+        }
     }
 }

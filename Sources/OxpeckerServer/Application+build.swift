@@ -21,7 +21,7 @@ public func buildApplication(
     let router = Router(context: ServerRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorEnvelopeMiddleware())
-    OperationsAPI(storage: storage, metrics: metrics).register(on: router)
+    OperationsAPI(storage: storage, metrics: metrics, authenticator: authenticator, configuration: configuration).register(on: router)
     SyncAPI(storage: storage, configuration: configuration, authenticator: authenticator, metrics: metrics).register(on: router)
     AdminAPI(storage: storage, configuration: configuration, authenticator: authenticator).register(on: router)
     return Application(

@@ -115,6 +115,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env OXPECKER_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["OXPECKER_LOG_LEVEL"] ?? "info"
 
+    @Flag(help: "Serve GET /metrics without a token, for a scraper on a private network (env OXPECKER_METRICS_WITHOUT_TOKEN=1); by default it needs an admin token.")
+    var metricsWithoutToken = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         guard maxClockSkew > 0 else { throw ValidationError("--max-clock-skew must be positive") }
@@ -128,6 +131,7 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, dataDirectory: data.dataDirectory, maximumClockSkewMillis: Int64(maxClockSkew) * 1000)
         configuration.tls = security.tls
         configuration.jwt = try security.jwt()
+        configuration.metricsWithoutToken = metricsWithoutToken || ProcessInfo.processInfo.environment["OXPECKER_METRICS_WITHOUT_TOKEN"] == "1"
         if let warning = security.plainHTTPWarning(host: host) { logger.warning("\(warning)") }
         let storage = try await data.openStorage(logger: logger)
         let (scheme, host, location) = (configuration.tls == nil ? "http" : "https", configuration.host, data.location)

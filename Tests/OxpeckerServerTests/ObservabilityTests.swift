@@ -27,7 +27,9 @@ struct ObservabilityTests {
 
     @Test("not ready when the storage does not answer: 503 unavailable, and still live")
     func notReady() async throws {
-        let app = try await buildApplication(configuration: ServerConfiguration(port: 0), storage: UnreachableStorage())
+        var configuration = ServerConfiguration(port: 0)
+        configuration.metricsWithoutToken = true
+        let app = try await buildApplication(configuration: configuration, storage: UnreachableStorage())
         try await app.test(.router) { client in
             let ready = try await client.execute(uri: "/ready", method: .get)
             #expect(ready.status == .serviceUnavailable)
@@ -42,6 +44,7 @@ struct ObservabilityTests {
         let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         let tokenID = try #require(try await server.storage.tokens().first?.id)
+        let scraper = try await server.adminToken()
         // Two concurrent writes of a guarded field (neither observed the other): one open conflict.
         let legalA = try fieldChange(5, replica: "r-1", customer: "c-2", field: "legal_name", value: "Jana Nováková", kind: .guardedRegister)
         let legalB = try fieldChange(1, replica: "r-2", customer: "c-2", field: "legal_name", value: "Jana Novak", kind: .guardedRegister)
@@ -56,7 +59,7 @@ struct ObservabilityTests {
             #expect(try await client.post("/v1/push", pushBody([legalB], replica: "r-2"), token: server.token).status == .ok)
             #expect(try await client.post("/v1/push", "{", token: server.token).status == .badRequest)
 
-            let response = try await client.execute(uri: "/metrics", method: .get)
+            let response = try await client.scrape(token: scraper)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let samples = Self.samples(in: response.text)
@@ -73,8 +76,70 @@ struct ObservabilityTests {
             #expect(samples[#"oxpecker_purges_pending"#] == 0)
             // The device pulled through position 5; one change came after.
             #expect(samples[#"oxpecker_device_lag_changes{device="\#(tokenID)"}"#] == 1)
+            #expect(samples["oxpecker_jwt_devices"] == 0)
         }
     }
+
+    @Test("metrics need an admin token: none, a device token, a JWT, a revoked admin token are refused with their codes")
+    func metricsNeedAdminToken() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let provider = TestIdentityProvider()
+        let jwt = try await provider.sign()
+        let admin = try await server.adminToken()
+        let revoked = try await server.storage.createToken(.admin, name: "gone", scopes: [], expiresAt: nil, now: Self.now)
+        #expect(try await server.storage.revokeToken(id: revoked.id, at: Self.now))
+        try await server.test(jwt: provider.settings) { client in
+            for (token, status, code) in [
+                (nil, 401, "unauthorized"), ("oxpa_not-a-token", 401, "unauthorized"), (server.token, 403, "forbidden"),
+                (jwt, 403, "forbidden"), (revoked.secret, 401, "token_revoked"),
+            ] {
+                let refused = try await client.scrape(token: token)
+                #expect(refused.status.code == status && refused.json["code"] == .string(code), "\(code): \(refused.text)")
+                #expect(!refused.text.contains("oxpecker_"), "a refusal shows no metric")
+            }
+            #expect(try await client.scrape(token: admin).status == .ok)
+        }
+    }
+
+    @Test("metrics without a token only when the operator opens them (a scraper on a private network)")
+    func metricsOpenedByConfiguration() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        var configuration = server.configuration
+        configuration.metricsWithoutToken = true
+        let app = try await buildApplication(configuration: configuration, storage: server.storage)
+        try await app.test(.router) { client in
+            let open = try await client.scrape(token: nil)
+            #expect(open.status == .ok)
+            #expect(open.text.contains("oxpecker_log_changes"))
+        }
+        #expect(ServerConfiguration().metricsWithoutToken == false, "closed by default")
+    }
+
+    @Test("a JWT caller's subject never labels a series: JWT callers are counted, and their largest lag shown")
+    func jwtCallersAggregated() async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        let provider = TestIdentityProvider()
+        let scraper = try await server.adminToken()
+        let behind = try await provider.sign(TestClaims(sub: "jana.novakova@example.test"))
+        let current = try await provider.sign(TestClaims(sub: "petr.svoboda@example.test"))
+        try await server.test(jwt: provider.settings) { client in
+            _ = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2)]), token: server.token)
+            #expect(try await client.post("/v1/pull", #"{"limit":100}"#, token: behind).status == .ok)
+            _ = try await client.post("/v1/push", pushBody([try fieldChange(3), try fieldChange(4), try fieldChange(5)]), token: server.token)
+            #expect(try await client.post("/v1/pull", #"{"limit":100}"#, token: current).status == .ok)
+            let text = try await client.scrape(token: scraper).text
+            #expect(!text.contains("example.test") && !text.contains("jwt:"), "no subject in the metrics")
+            let samples = Self.samples(in: text)
+            #expect(samples["oxpecker_jwt_devices"] == 2)
+            #expect(samples["oxpecker_jwt_device_lag_changes_max"] == 3, "the one that pulled before the last three changes")
+            #expect(!samples.keys.contains { $0.hasPrefix("oxpecker_device_lag_changes{") && !$0.contains("tok-") })
+        }
+    }
+
+    static let now = Instant(millisecondsSince1970: 1_764_000_000_000)
 
     @Test("unknown paths count under one route label, so scanners cannot grow the metrics")
     func unknownRoutes() async throws {
@@ -84,7 +149,7 @@ struct ObservabilityTests {
             for path in ["/a", "/b/c", "/v1/nothing"] {
                 #expect(try await client.execute(uri: path, method: .get).status == .notFound)
             }
-            let samples = Self.samples(in: try await client.execute(uri: "/metrics", method: .get).text)
+            let samples = Self.samples(in: try await client.scrape(token: try await server.adminToken()).text)
             #expect(samples[#"oxpecker_http_requests_total{method="GET",route="NotFound",status="404"}"#] == 3)
             #expect(!samples.keys.contains { $0.contains("/b/c") })
         }
@@ -125,6 +190,22 @@ struct ObservabilityTests {
             samples[String(line[..<space])] = value
         }
         return samples
+    }
+}
+
+extension ServerHarness {
+    /// A new admin token's secret (for `/metrics` and `/v1/admin/…`).
+    func adminToken() async throws -> String {
+        try await storage.createToken(.admin, name: "ops", scopes: [], expiresAt: nil, now: Instant(millisecondsSince1970: configuration.clock.now())).secret
+    }
+}
+
+extension TestClientProtocol {
+    /// `GET /metrics` with `token` (nil: none), as Prometheus scrapes it.
+    func scrape(token: String?) async throws -> TestResponse {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: "/metrics", method: .get, headers: headers)
     }
 }
 

@@ -112,6 +112,6 @@ public struct JWTVerifier: Sendable {
         if let bad = scopes.first(where: { !ScopeRule.accepts($0) }) {
             throw ServerError(.tokenInvalid, "the JWT's scope '\(bad.prefix(80))' is not kind:id, like branch:HN01")
         }
-        return DeviceIdentity(tokenID: "jwt:" + subject, name: subject, scopes: scopes)
+        return DeviceIdentity(tokenID: DeviceIdentity.jwtPrefix + subject, name: subject, scopes: scopes)
     }
 }

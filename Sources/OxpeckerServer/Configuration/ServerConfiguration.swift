@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSSettings? = nil
     /// How JWTs from an identity provider are verified; nil refuses JWTs (device tokens only).
     public var jwt: JWTSettings? = nil
+    /// Whether `GET /metrics` answers without a credential. By default it needs an
+    /// admin token, as `/v1/admin/…` does; open it only on a private network.
+    public var metricsWithoutToken = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "oxpecker-data",

@@ -3,14 +3,16 @@ import Hummingbird
 import NIOCore
 import OxpeckerProtocol
 
-/// The endpoints for operators, without a token and outside the protocol's
-/// versioning: liveness, readiness and metrics. They carry no customer data
-/// (devices appear only by token id). The server listens on loopback unless
-/// told otherwise; an operator who binds it wider keeps these paths on the
-/// internal network (see the README).
+/// The endpoints for operators, outside the protocol's versioning: liveness
+/// and readiness without a token (they say nothing but "up"), and metrics,
+/// which need an admin token unless the configuration opens them
+/// (``ServerConfiguration/metricsWithoutToken``): they name devices by token
+/// id and show how busy the server is. None carries customer data.
 struct OperationsAPI: Sendable {
     let storage: any ServerStorage
     let metrics: ServerMetrics
+    let authenticator: RequestAuthenticator
+    let configuration: ServerConfiguration
 
     func register(on router: Router<ServerRequestContext>) {
         // The process answers: restart it if not.
@@ -20,7 +22,9 @@ struct OperationsAPI: Sendable {
             try await storageAnswers(context) { try await storage.checkReady() }
             return HTTPReply.json(#"{"status":"ready"}"#)
         }
-        router.get("/metrics") { _, context in
+        router.get("/metrics") { request, context in
+            // The same refusals as /v1/admin/…: unauthorized, forbidden, token_expired, token_revoked.
+            if !configuration.metricsWithoutToken { _ = try await authenticator.admin(for: request) }
             let text = try await storageAnswers(context) { try await metrics.exposition(of: storage) }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

@@ -12,6 +12,12 @@ import Prometheus
 /// Gauges of the storage (log size, open conflicts, device lag) are read from
 /// the storage when scraped.
 ///
+/// Lag is labelled per device only for this server's own device tokens, by token
+/// id (random, no personal data, as many as an administrator made). A JWT
+/// caller's id holds its subject, which may be a person (an e-mail address) and
+/// whose number has no bound: JWT callers are counted and their largest lag
+/// shown, never one series per subject.
+///
 /// ```swift
 /// let metrics = ServerMetrics()
 /// metrics.pushed(response)
@@ -20,8 +26,12 @@ import Prometheus
 final class ServerMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    /// The log position each device last pulled to (by token id): what its lag is measured from.
+    /// The log position each device token last pulled to (by token id): what its lag is measured from.
     private let pulledThrough = NIOLockedValueBox<[String: Int64]>([:])
+    /// The same for JWT callers (by subject, in memory only, never exposed), at most ``jwtCallersTracked``.
+    private let jwtPulledThrough = NIOLockedValueBox<[String: Int64]>([:])
+    /// The most JWT callers whose position is kept; past it, the most caught-up one is forgotten.
+    static let jwtCallersTracked = 10_000
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -66,7 +76,18 @@ final class ServerMetrics: Sendable {
 
     private func remember(_ cursor: SyncCursor, of device: DeviceIdentity) {
         guard let position = try? FeedCursor.log(parsing: cursor).position else { return }
-        pulledThrough.withLockedValue { $0[device.tokenID] = position }
+        guard device.isJWTCaller else {
+            pulledThrough.withLockedValue { $0[device.tokenID] = position }
+            return
+        }
+        jwtPulledThrough.withLockedValue { positions in
+            if positions[device.tokenID] == nil, positions.count >= Self.jwtCallersTracked,
+                let caughtUp = positions.max(by: { $0.value < $1.value })?.key
+            {
+                positions[caughtUp] = nil  // the least interesting one for the largest lag
+            }
+            positions[device.tokenID] = position
+        }
     }
 
     /// The storage's gauges, read now, and every metric in the Prometheus text exposition format.
@@ -79,6 +100,9 @@ final class ServerMetrics: Sendable {
         for (token, position) in pulledThrough.withLockedValue({ $0 }) {
             gauge("oxpecker_device_lag_changes", Double(max(0, statistics.logHead - position)), [("device", token)])
         }
+        let jwtPositions = jwtPulledThrough.withLockedValue { Array($0.values) }
+        gauge("oxpecker_jwt_devices", Double(jwtPositions.count))
+        gauge("oxpecker_jwt_device_lag_changes_max", Double(max(0, statistics.logHead - (jwtPositions.min() ?? statistics.logHead))))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

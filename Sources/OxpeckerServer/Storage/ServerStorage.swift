@@ -16,6 +16,12 @@ public struct DeviceIdentity: Sendable, Hashable {
         self.name = name
         self.scopes = scopes
     }
+
+    /// The prefix of a JWT caller's ``tokenID``; this server's own token ids never start with it.
+    static let jwtPrefix = "jwt:"
+
+    /// Whether the device is a JWT caller (its id holds the JWT's subject, which may be personal data).
+    public var isJWTCaller: Bool { tokenID.hasPrefix(Self.jwtPrefix) }
 }
 
 /// What a stored token lets its holder do. The two kinds live apart: a device

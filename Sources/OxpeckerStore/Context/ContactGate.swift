@@ -55,6 +55,11 @@ public struct ContactDecision: Sendable, Hashable {
 
 /// What the contact gate needs to know about one customer, read in a few indexed lookups.
 public struct ContactFacts: Sendable, Hashable {
+    /// Contact preferences stored in a form this build cannot read (a newer peer's
+    /// form, a time zone this machine does not know, a damaged value), by field
+    /// name, with why: the gate fails closed, saying no wherever a value of the
+    /// field could have, and names the problem.
+    public var unreadable: [String: String] = [:]
     public var doNotContact = false
     public var quietHours: QuietHours?
     public var budget: ContactBudget?
@@ -113,7 +118,11 @@ public struct ContactGate: Sendable {
         func add(_ check: GateReason.Check, _ blocks: Bool, _ message: String, _ sources: [SourceRef] = []) {
             reasons.append(GateReason(check: check, blocks: blocks, message: message, sources: sources))
         }
-        if facts.doNotContact {
+        // A preference that cannot be read says no wherever a value of it could have:
+        // the customer may have asked for exactly that.
+        if let problem = facts.unreadable["do_not_contact"] {
+            add(.doNotContact, true, Self.unreadable("do_not_contact", problem, blocks: true), [.field("do_not_contact")])
+        } else if facts.doNotContact {
             add(.doNotContact, true, "the customer asked not to be contacted", [.field("do_not_contact")])
         }
         if let consent = facts.consent {
@@ -126,7 +135,10 @@ public struct ContactGate: Sendable {
         }
         checkCare(request, offer: purpose.offer, facts: facts, add: add)
         checkComplaint(request, offer: purpose.offer, facts: facts, add: add)
-        if !facts.preferredChannels.isEmpty, !facts.preferredChannels.contains(request.channel) {
+        if let problem = facts.unreadable["preferred_channels"] {
+            let blocks = rules.onlyPreferredChannels
+            add(.channel, blocks, Self.unreadable("preferred_channels", problem, blocks: blocks), [.field("preferred_channels")])
+        } else if !facts.preferredChannels.isEmpty, !facts.preferredChannels.contains(request.channel) {
             let preferred = facts.preferredChannels.map(\.rawValue).joined(separator: ", ")
             add(
                 .channel, rules.onlyPreferredChannels, "\(request.channel.rawValue) is not a preferred channel (preferred: \(preferred))",
@@ -138,9 +150,27 @@ public struct ContactGate: Sendable {
 
     private typealias Add = (GateReason.Check, Bool, String, [SourceRef]) -> Void
 
+    /// What the gate says of a preference it cannot read.
+    static func unreadable(_ field: String, _ problem: String, blocks: Bool) -> String {
+        "\(field) cannot be read (\(problem)): " + (blocks ? "no contact until it is set again" : "it does not hold this contact back")
+    }
+
     private func checkQuietHours(_ request: ContactRequest, facts: ContactFacts, add: Add) {
+        if let problem = facts.unreadable["quiet_hours"] {
+            add(.quietHours, true, Self.unreadable("quiet_hours", problem, blocks: true), [.field("quiet_hours")])
+            return
+        }
         let own = facts.quietHours
-        guard let hours = own ?? rules.parsedDefaultQuietHours else { return }
+        var fallback: QuietHours?
+        if own == nil, let text = rules.defaultQuietHours {
+            do {
+                fallback = try QuietHours(input: text, field: "default_quiet_hours")
+            } catch {  // rules made in code, never validated
+                add(.quietHours, true, Self.unreadable("the rules' default_quiet_hours", "\(error)", blocks: true), [.rule("default_quiet_hours")])
+                return
+            }
+        }
+        guard let hours = own ?? fallback else { return }
         guard let local = Self.localMinute(of: request.at, in: hours.timeZone) else {
             add(.quietHours, true, "unknown time zone '\(hours.timeZone)': cannot tell the local time", own == nil ? [.rule("default_quiet_hours")] : [.field("quiet_hours")])
             return
@@ -156,8 +186,21 @@ public struct ContactGate: Sendable {
     }
 
     private func checkBudget(_ request: ContactRequest, facts: ContactFacts, add: Add) {
+        if let problem = facts.unreadable["contact_budget"] {
+            add(.budget, true, Self.unreadable("contact_budget", problem, blocks: true), [.field("contact_budget")])
+            return
+        }
         let own = facts.budget
-        guard let budget = own ?? rules.parsedDefaultBudget else { return }
+        var fallback: ContactBudget?
+        if own == nil, let text = rules.defaultBudget {
+            do {
+                fallback = try ContactBudget(input: text, field: "default_budget")
+            } catch {  // rules made in code, never validated
+                add(.budget, true, Self.unreadable("the rules' default_budget", "\(error)", blocks: true), [.rule("default_budget")])
+                return
+            }
+        }
+        guard let budget = own ?? fallback else { return }
         let counted = countedContacts(facts.recentContacts, against: budget, at: request.at)
         let used = "\(counted.count) of \(budget.maxContacts) proactive contacts in the last \(budget.period.rawValue)"
             + (own == nil ? " (the bank's default budget)" : "")

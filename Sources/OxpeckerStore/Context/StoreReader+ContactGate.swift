@@ -52,13 +52,23 @@ extension StoreReader {
             switch row[0] as Int {
             case 0:
                 let name: String = row[1]
-                let value = try JSONValue(parsing: row[2] as String)
-                // A value a newer peer wrote in a form this build does not know reads as unset.
-                switch name {
-                case "do_not_contact": facts.doNotContact = value.boolValue ?? false
-                case "quiet_hours": facts.quietHours = try? QuietHours(json: value, field: name)
-                case "contact_budget": facts.budget = try? ContactBudget(json: value, field: name)
-                default: facts.preferredChannels = (try? [Channel](json: value, field: name)) ?? []
+                // A value this build cannot read (a newer peer's form, a time zone unknown here, a
+                // damaged row) is noted, and the gate says no: it fails closed, never as if unset.
+                do throws(StoreError) {
+                    guard let value = try? JSONValue(parsing: row[2] as String) else {
+                        throw .invalidValue(field: name, reason: "not JSON")
+                    }
+                    guard value != .null else { continue }  // cleared
+                    switch name {
+                    case "do_not_contact":
+                        guard let flag = value.boolValue else { throw .invalidValue(field: name, reason: "expected true or false") }
+                        facts.doNotContact = flag
+                    case "quiet_hours": facts.quietHours = try QuietHours(json: value, field: name)
+                    case "contact_budget": facts.budget = try ContactBudget(json: value, field: name)
+                    default: facts.preferredChannels = try [Channel](json: value, field: name)
+                    }
+                } catch {
+                    if case .invalidValue(_, let reason) = error { facts.unreadable[name] = reason } else { facts.unreadable[name] = "\(error)" }
                 }
             case 1:
                 let stored = try ConsentReader.storedEvent(row, from: 1)

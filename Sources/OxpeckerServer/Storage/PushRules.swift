@@ -8,8 +8,9 @@ import OxpeckerStore
 /// by the device, not refused for good); a known (replica, number) is a
 /// duplicate, or answers its stored refusal again; a change stamped too far
 /// ahead is answered `clock_skew` (the device fixes its clock and pushes
-/// again); then refused for good: an erasure from a device, a change of an
-/// erased customer, one outside the device's scopes, an invalid one.
+/// again); then refused for good: an erasure from a device, a change of a
+/// customer outside the device's scopes or erased (one answer that tells
+/// nothing of a customer the device cannot see), an invalid one.
 enum PushRules {
     /// What a push's replica id means for the pushing token.
     enum Claim: Equatable {
@@ -67,28 +68,56 @@ enum PushRules {
         change.kind == .erasure || change.entity == .customer ? "erasure is an administrator's operation, not a device's" : nil
     }
 
-    /// The refusal of a change to an erased customer.
-    static func erased(_ customer: CustomerID) -> String {
-        "customer '\(customer)' was erased; its changes are dropped"
+    /// What a backend knows of a pushed change's customer, from the pushing device's side:
+    /// all ``customerRefusal(of:standing:device:)`` needs.
+    enum CustomerStanding: Equatable {
+        /// The server has never had the customer.
+        case new
+        /// The customer is in one of the device's scopes now.
+        case visible
+        /// The customer exists and is in none of the device's scopes.
+        case hidden
+        /// The customer was erased; `seenByDevice`: the device's token wrote changes of it
+        /// (the audit trail outlives the erasure), or a store of the token holds it (or was
+        /// sent it) and has not confirmed the purge: the device may still have its data.
+        case erased(seenByDevice: Bool)
     }
 
-    /// Why the device may not push `change`, or nil if it may: the customer must
-    /// be in one of the device's scopes (judged change by change, so a push that
-    /// moves a customer out of them refuses its later changes); a customer new
-    /// to the server is accepted only from a change that adds it to one of them.
-    /// `known`: the server has the customer; `visible`: it is in one of the device's scopes now.
-    static func scopeRefusal(of change: Change, known: Bool, visible: Bool, device: DeviceIdentity) -> String? {
-        let customer = change.customer
-        if known {
-            return visible ? nil : "customer '\(customer)' is not in this device's scopes"
-        }
-        if change.entity == .profile, change.field == ProfileSet.scopes.name, change.kind == .addWinsSet,
-            change.value["op"]?.stringValue == "add", let scope = change.value["element"]?.stringValue, device.scopes.contains(scope)
-        {
+    /// Why the device may not push `change`, of a customer in `standing`, or nil if it may.
+    ///
+    /// The customer must be in one of the device's scopes (judged change by change, so a
+    /// push that moves a customer out of them refuses its later changes); a customer new to
+    /// the server is accepted only from a change that adds it to one of them. A device must
+    /// learn nothing of a customer it cannot see: every other case gets one `out_of_scope`,
+    /// word for word the same whether the customer exists in another scope, never existed, or
+    /// was erased. `customer_erased` (drop the change, keep nothing) goes only to a device
+    /// that saw the erased customer, which must drop what it has of it anyway. What stays
+    /// visible is that an id is taken: creating a customer whose id is in use (or erased) is
+    /// refused, as it must be, while a new id is accepted.
+    static func customerRefusal(of change: Change, standing: CustomerStanding, device: DeviceIdentity) -> (code: ErrorCode, message: String)? {
+        switch standing {
+        case .visible:
             return nil
+        case .erased(seenByDevice: true):
+            return (.customerErased, "customer '\(change.customer)' was erased; its changes are dropped")
+        case .new where addsToOwnScope(change, device: device):
+            return nil
+        case .new, .hidden, .erased(seenByDevice: false):
+            let scopes = device.scopes.isEmpty ? "it has none" : device.scopes.sorted().joined(separator: ", ")
+            return (
+                .outOfScope,
+                "customer '\(change.customer)' is not in this device's scopes (\(scopes)); a customer new to the server "
+                    + "is taken only from a change that adds it to one of them"
+            )
         }
-        return "customer '\(customer)' is new to the server: its first change must add it to one of this device's scopes ("
-            + (device.scopes.isEmpty ? "it has none" : device.scopes.joined(separator: ", ")) + ")"
+    }
+
+    /// Whether `change` adds its customer to one of the device's scopes: the only first change of a new customer taken.
+    static func addsToOwnScope(_ change: Change, device: DeviceIdentity) -> Bool {
+        guard movesScopes(change), change.kind == .addWinsSet, change.value["op"]?.stringValue == "add",
+            let scope = change.value["element"]?.stringValue
+        else { return false }
+        return device.scopes.contains(scope)
     }
 
     /// Whether `change` may change who sees its customer (a write of its scopes).

@@ -77,6 +77,7 @@ private struct PostgresPush {
         var logged = try await loggedKeys(of: changes)
         var refused = try await storedRefusals(of: changes)
         let erased = try await texts("SELECT customer FROM erasure WHERE customer = ANY(\(customers))")
+        let seenErased = try await seen(Array(erased))
         var known = try await texts("SELECT customer FROM known_customer WHERE customer = ANY(\(customers))")
         var scopes = try await customerScopes(of: customers)
         var live = try await liveRegisters(of: customers)
@@ -104,13 +105,15 @@ private struct PostgresPush {
             var refusal: (ErrorCode, String)?
             if let message = PushRules.deviceRefusal(of: change) {
                 refusal = (.invalidChange, message)
-            } else if erased.contains(customer) {
-                refusal = (.customerErased, PushRules.erased(change.customer))
-            } else if let message = PushRules.scopeRefusal(
-                of: change, known: known.contains(customer),
-                visible: !Set(scopes[customer]?.elements ?? []).isDisjoint(with: device.scopes), device: device)
+            } else if let customerRefusal = PushRules.customerRefusal(
+                of: change,
+                standing: erased.contains(customer)
+                    ? .erased(seenByDevice: seenErased.contains(customer))
+                    : !known.contains(customer) ? .new
+                    : Set(scopes[customer]?.elements ?? []).isDisjoint(with: device.scopes) ? .hidden : .visible,
+                device: device)
             {
-                refusal = (.outOfScope, message)
+                refusal = customerRefusal
             } else if case .failure(let rejection) = ValidatedChange.check(change) {
                 refusal = (.invalidChange, rejection.reason)
             }
@@ -207,6 +210,21 @@ private struct PostgresPush {
             refusals[Key(replica, number)] = (ErrorCode(unchecked: reason), message)
         }
         return refusals
+    }
+
+    /// Of the erased `customers`, those the pushing token saw: it wrote changes of them, or a store
+    /// of it holds them or was sent them (``PushRules/CustomerStanding/erased(seenByDevice:)``).
+    private func seen(_ customers: [String]) async throws -> Set<String> {
+        guard !customers.isEmpty else { return [] }
+        let token = device.tokenID
+        return try await texts(
+            """
+            SELECT customer FROM audit_event WHERE customer = ANY(\(customers)) AND actor = \(token) AND action = 'change'
+            UNION SELECT h.customer FROM holding h JOIN subscription s ON s.id = h.subscription
+                WHERE s.token_id = \(token) AND h.customer = ANY(\(customers))
+            UNION SELECT p.customer FROM pending_holding p JOIN subscription s ON s.id = p.subscription
+                WHERE s.token_id = \(token) AND p.held AND p.customer = ANY(\(customers))
+            """)
     }
 
     private func texts(_ query: PostgresQuery) async throws -> Set<String> {

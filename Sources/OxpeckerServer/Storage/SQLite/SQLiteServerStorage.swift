@@ -92,11 +92,9 @@ public final class SQLiteServerStorage: ServerStorage {
         if let refusal = PushRules.deviceRefusal(of: change) {
             return try refuse(change, .invalidChange, refusal, in: db)
         }
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erasure WHERE customer = ?"), arguments: [change.customer.rawValue]) ?? false {
-            return try refuse(change, .customerErased, PushRules.erased(change.customer), in: db)
-        }
-        if let refusal = try SQLiteSubscriptions(db: db, device: device).refusal(of: change) {
-            return try refuse(change, .outOfScope, refusal, in: db)
+        let standing = try SQLiteSubscriptions(db: db, device: device).standing(of: change.customer)
+        if let refusal = PushRules.customerRefusal(of: change, standing: standing, device: device) {
+            return try refuse(change, refusal.code, refusal.message, in: db)
         }
         switch try writer.apply([change])[0] {
         case .rejected(let reason):

@@ -71,12 +71,23 @@ struct SQLiteSubscriptions {
         return try Bool.fetchOne(db, sql: "SELECT \(condition)", arguments: [customer.rawValue] + arguments) ?? false
     }
 
-    /// Why the device may not push `change`, or nil if it may (``PushRules/scopeRefusal(of:known:visible:device:)``).
-    func refusal(of change: Change) throws -> String? {
-        let customer = change.customer
-        let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [customer.rawValue]) ?? false
-        let visible = try known && isVisible(customer)
-        return PushRules.scopeRefusal(of: change, known: known, visible: visible, device: device)
+    /// What the device may know of `customer` when it pushes a change of it (``PushRules/customerRefusal(of:standing:device:)``).
+    func standing(of customer: CustomerID) throws -> PushRules.CustomerStanding {
+        let id = customer.rawValue
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erasure WHERE customer = ?"), arguments: [id]) ?? false {
+            let seen = try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM audit_event WHERE customer = ?2 AND actor = ?1 AND action = 'change')
+                            OR EXISTS (SELECT 1 FROM subscription s WHERE s.token_id = ?1
+                                AND (EXISTS (SELECT 1 FROM holding WHERE subscription = s.id AND customer = ?2)
+                                     OR EXISTS (SELECT 1 FROM pending_holding WHERE subscription = s.id AND customer = ?2 AND held = 1)))
+                        """),
+                arguments: [device.tokenID, id]) ?? false
+            return .erased(seenByDevice: seen)
+        }
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id]) ?? false else { return .new }
+        return try isVisible(customer) ? .visible : .hidden
     }
 
     /// A customer's current scopes, in order.

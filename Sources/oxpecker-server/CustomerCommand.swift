@@ -20,18 +20,17 @@ struct CustomerAdmin: AsyncParsableCommand {
                 """)
         @OptionGroup var data: DataOptions
         @Argument(help: "The customer's id.") var id: String
-        @Option(help: "Who asks, for the audit trail (default: admin).") var by: String = "admin"
+        @OptionGroup var actor: AuditActor
 
         func validate() throws {
             guard CustomerID(rawValue: id) != nil else { throw ValidationError("'\(id)' is not a customer id (1 to 64 of A-Z a-z 0-9 . _ : -)") }
-            guard !by.isEmpty, by.count <= 200 else { throw ValidationError("--by must be 1 to 200 characters") }
         }
 
         func run() async throws {
             let storage = try await data.openStorage()
             let now = Instant(millisecondsSince1970: WallClock.system.now())
             do {
-                let status = try await storage.eraseCustomer(CustomerID(unchecked: id), by: by, at: now)
+                let status = try await storage.eraseCustomer(CustomerID(unchecked: id), by: actor.by, at: now)
                 print("erased \(status.customer) at \(status.erasedAt) (\(status.removedChanges) changes removed from the log)")
                 EraseStatus.printDevices(status)
             } catch let error as ErasureError {
@@ -46,11 +45,12 @@ struct CustomerAdmin: AsyncParsableCommand {
             commandName: "erase-status",
             abstract: "Which devices have not yet confirmed the purge of an erased customer (exit 0: all have; 4: some have not).")
         @OptionGroup var data: DataOptions
+        @OptionGroup var actor: AuditActor
         @Argument(help: "The customer's id.") var id: String
 
         func run() async throws {
             guard let customer = CustomerID(rawValue: id),
-                let status = try await data.openStorage().erasureStatus(of: customer)
+                let status = try await data.openStorage().readErasureStatus(of: customer, by: actor.by, at: AuditActor.now)
             else {
                 FileHandle.standardError.write(Data("error: customer '\(id)' was not erased\n".utf8))
                 throw ExitCode(3)

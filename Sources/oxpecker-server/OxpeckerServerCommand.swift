@@ -174,8 +174,9 @@ struct ExportState: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Print the server's merged state as canonical JSON (the same form as `oxpecker export`).")
     @OptionGroup var data: DataOptions
+    @OptionGroup var actor: AuditActor
 
     func run() async throws {
-        FileHandle.standardOutput.write(Data(try await data.openStorage().exportState().utf8))
+        FileHandle.standardOutput.write(Data(try await data.openStorage().exportState(by: actor.by, at: AuditActor.now).utf8))
     }
 }

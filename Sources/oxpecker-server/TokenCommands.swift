@@ -39,9 +39,10 @@ struct Token: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List device tokens (never their secrets).")
         @OptionGroup var data: DataOptions
+        @OptionGroup var actor: AuditActor
 
         func run() async throws {
-            TokenReport.list(try await data.openStorage().tokens(.device))
+            TokenReport.list(try await data.openStorage().listTokens(.device, by: actor.by, at: AuditActor.now))
         }
     }
 
@@ -88,9 +89,10 @@ struct AdminToken: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List admin tokens (never their secrets).")
         @OptionGroup var data: DataOptions
+        @OptionGroup var actor: AuditActor
 
         func run() async throws {
-            TokenReport.list(try await data.openStorage().tokens(.admin))
+            TokenReport.list(try await data.openStorage().listTokens(.admin, by: actor.by, at: AuditActor.now))
         }
     }
 

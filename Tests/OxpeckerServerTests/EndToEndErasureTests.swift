@@ -50,9 +50,11 @@ struct EndToEndErasureTests {
         let done = try await server.admin(["customer", "erase-status", "c-1001"])
         #expect(done.status == 0 && done.stdout.contains("every device has confirmed the purge"), "\(done.stdout)")
 
-        let byCustomer = try await server.admin(["audit", "--customer", "c-1001", "--json"])
+        let byCustomer = try await server.admin(["audit", "--customer", "c-1001", "--json", "--by", "dpo-office"])
         let events = byCustomer.stdout.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }
-        #expect(events.compactMap { $0["action"]?.stringValue }.suffix(1) == ["erase"])
+        // The erasure, then every reading of its status and of this trail, each with who read it.
+        #expect(events.compactMap { $0["action"]?.stringValue }.suffix(4) == ["erase", "erasure_status_read", "erasure_status_read", "audit_read"])
+        #expect(events.suffix(3).map { $0["actor"] } == ["admin", "admin", "dpo-office"])
         #expect(events.filter { $0["action"] == "change" }.count >= 3)
         #expect(!byCustomer.stdout.contains("Nováková") && !byCustomer.stdout.contains("mortgage"), "references only")
         let tokenID = try #require(events.first?["actor"]?.stringValue)

@@ -204,8 +204,18 @@ struct AdminErasureTests {
             #expect(try await server.storage.exportState().contains("Jana") == false)
 
             let trail = try await call(.get, "/v1/admin/audit?customer=c-1", admin.secret)
-            #expect(trail.json["events"]?.arrayValue?.compactMap { $0["action"]?.stringValue } == ["change", "change", "erase"])
+            let events = trail.json["events"]?.arrayValue ?? []
+            // Reading the erasure's status and the trail itself are in the trail, under the admin token's id.
+            #expect(events.compactMap { $0["action"]?.stringValue } == ["change", "change", "erase", "erasure_status_read", "audit_read"])
+            #expect(events.suffix(2).map { $0["actor"] } == [.string(admin.id), .string(admin.id)])
             #expect(!trail.text.contains("Jana"))
+
+            #expect(try await call(.get, "/v1/admin/tokens", admin.secret).status == .ok)
+            let byAdmin = try await call(.get, "/v1/admin/audit?device=\(admin.id)", admin.secret).json["events"]?.arrayValue ?? []
+            #expect(
+                byAdmin.compactMap { $0["action"]?.stringValue }
+                    == ["token_create", "erase", "erasure_status_read", "audit_read", "token_list", "audit_read"],
+                "everything the administrator did and read, in order")
 
             for (uri, method, status, code) in [
                 ("/v1/admin/customers/c-404/erase", HTTPRequest.Method.post, 404, "not_found"),
@@ -214,6 +224,8 @@ struct AdminErasureTests {
                 ("/v1/admin/audit", .get, 400, "invalid_value"),
                 ("/v1/admin/audit?customer=c-1&device=tok-1", .get, 400, "invalid_value"),
                 ("/v1/admin/audit?customer=c-1&limit=0", .get, 400, "invalid_value"),
+                ("/v1/admin/audit?device=", .get, 400, "invalid_value"),
+                ("/v1/admin/audit?device=\(String(repeating: "x", count: 257))", .get, 400, "invalid_value"),
             ] {
                 let refused = try await call(method, uri, admin.secret)
                 #expect(refused.status.code == status && refused.json["code"] == .string(code), "\(uri): \(refused.text)")

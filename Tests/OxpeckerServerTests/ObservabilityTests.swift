@@ -257,6 +257,9 @@ struct UnreachableStorage: ServerStorage {
     func eraseCustomer(_ customer: CustomerID, by actor: String, at now: Instant) async throws -> ErasureStatus { throw Gone() }
     func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus? { throw Gone() }
     func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent] { throw Gone() }
+    func recordAccess(_ action: AuditEvent.Action, by actor: String, customer: CustomerID?, token: String?, detail: String?, at: Instant)
+        async throws
+    { throw Gone() }
     func exportState() async throws -> String { throw Gone() }
     func checkReady() async throws { throw Gone() }
     func statistics() async throws -> StorageStatistics { throw Gone() }

@@ -19,12 +19,20 @@ public struct AuditEvent: Sendable, Hashable {
         public static let tokenRevoke = Action(rawValue: "token_revoke")
         /// A token's scopes were replaced.
         public static let tokenScopes = Action(rawValue: "token_scopes")
+        /// An administrator read the audit trail of a customer or of a token (recorded before it is shown).
+        public static let auditRead = Action(rawValue: "audit_read")
+        /// An administrator read where a customer's erasure stands.
+        public static let erasureStatusRead = Action(rawValue: "erasure_status_read")
+        /// An administrator listed the tokens of a kind (`detail`: `device` or `admin`).
+        public static let tokenList = Action(rawValue: "token_list")
+        /// An administrator exported the server's whole state (`oxpecker-server export`): every customer's data.
+        public static let stateExport = Action(rawValue: "state_export")
     }
 
     /// Its place in the trail (grows by one per event).
     public let sequence: Int64
     public let at: Instant
-    /// Who: a device token's id, or the administrator's name.
+    /// Who: a device token's id, an admin token's id, or the administrator's name.
     public let actor: String
     public let action: Action
     /// The customer it concerns, if any.

@@ -17,11 +17,11 @@ struct AdminAPI: Sendable {
 
     func register(on router: Router<ServerRequestContext>) {
         let admin = group(on: router)
-        admin.get("tokens") { _, _ in try await tokens() }
+        admin.get("tokens") { _, context in try await tokens(context) }
         admin.post("tokens/:id/revoke") { _, context in try await revoke(context) }
         admin.post("customers/:id/erase") { _, context in try await erase(context) }
         admin.get("customers/:id/erasure") { _, context in try await erasure(context) }
-        admin.get("audit") { request, _ in try await audit(request) }
+        admin.get("audit") { request, context in try await audit(request, context) }
     }
 
     /// `POST /v1/admin/customers/{id}/erase`: the right to erasure (see `oxpecker-server customer erase`);
@@ -31,7 +31,7 @@ struct AdminAPI: Sendable {
         let customer = try Self.customer(context)
         do {
             let status = try await storage.eraseCustomer(
-                customer, by: admin.tokenID, at: Instant(millisecondsSince1970: configuration.clock.now()))
+                customer, by: admin.tokenID, at: now)
             context.logger.notice("customer erased", metadata: ["customer": "\(customer)", "admin": "\(admin.tokenID)"])
             return HTTPReply.json(status.json.canonicalText)
         } catch ErasureError.unknownCustomer {
@@ -41,15 +41,17 @@ struct AdminAPI: Sendable {
 
     /// `GET /v1/admin/customers/{id}/erasure`: where the erasure stands, with the devices that have not confirmed the purge.
     func erasure(_ context: ServerRequestContext) async throws -> Response {
+        let admin = try context.requireAdmin()
         let customer = try Self.customer(context)
-        guard let status = try await storage.erasureStatus(of: customer) else {
+        guard let status = try await storage.readErasureStatus(of: customer, by: admin.tokenID, at: now) else {
             throw ServerError(.notFound, "customer '\(customer)' was not erased")
         }
         return HTTPReply.json(status.json.canonicalText)
     }
 
     /// `GET /v1/admin/audit?customer=ID` or `?device=TOKEN` (and `limit`, 1 to 10000): the audit trail, oldest first.
-    func audit(_ request: Request) async throws -> Response {
+    func audit(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
+        let admin = try context.requireAdmin()
         let customer = request.uri.queryParameters.get("customer")
         let device = request.uri.queryParameters.get("device")
         let query: AuditQuery
@@ -58,6 +60,10 @@ struct AdminAPI: Sendable {
             guard let id = CustomerID(rawValue: customer) else { throw ServerError(.invalidIdentifier, "'\(customer.prefix(80))' is not a customer id") }
             query = .customer(id)
         case (nil, let device?):
+            // Recorded in the trail as it is: a token id (`tok-…`, `adm-…`) or a JWT caller's (`jwt:<subject>`).
+            guard !device.isEmpty, device.count <= 256, !device.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw ServerError(.invalidValue, "device must be a token id of 1 to 256 characters")
+            }
             query = .device(tokenID: device)
         default:
             throw ServerError(.invalidValue, "give exactly one of the query parameters customer and device")
@@ -66,9 +72,11 @@ struct AdminAPI: Sendable {
         guard let limit = Int(limitText), (1...10_000).contains(limit) else {
             throw ServerError(.invalidValue, "limit must be 1 to 10000, not '\(limitText.prefix(20))'")
         }
-        let events = try await storage.auditTrail(query, limit: limit).map(\.json)
+        let events = try await storage.readAuditTrail(query, limit: limit, by: admin.tokenID, at: now).map(\.json)
         return HTTPReply.json(JSONValue.object(["events": .array(events)]).canonicalText)
     }
+
+    private var now: Instant { Instant(millisecondsSince1970: configuration.clock.now()) }
 
     static func customer(_ context: ServerRequestContext) throws -> CustomerID {
         let text = context.parameters.get("id") ?? ""
@@ -79,8 +87,9 @@ struct AdminAPI: Sendable {
     }
 
     /// `GET /v1/admin/tokens`: every device token, newest first, never a secret.
-    func tokens() async throws -> Response {
-        let tokens = try await storage.tokens(.device).map(Self.json)
+    func tokens(_ context: ServerRequestContext) async throws -> Response {
+        let admin = try context.requireAdmin()
+        let tokens = try await storage.listTokens(.device, by: admin.tokenID, at: now).map(Self.json)
         return HTTPReply.json(JSONValue.object(["tokens": .array(tokens)]).canonicalText)
     }
 
@@ -88,7 +97,6 @@ struct AdminAPI: Sendable {
     func revoke(_ context: ServerRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let admin = try context.requireAdmin()
-        let now = Instant(millisecondsSince1970: configuration.clock.now())
         guard try await storage.revokeToken(id: id, by: admin.tokenID, at: now) else {
             throw ServerError(.notFound, "no active token '\(id.prefix(80))'")
         }

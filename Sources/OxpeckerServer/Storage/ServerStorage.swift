@@ -173,7 +173,11 @@ public protocol ServerStorage: Sendable {
     /// confirmed the purge; nil if it was not erased.
     func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus?
     /// The audit trail of a customer or of a device, oldest first, at most `limit` events.
+    /// Unrecorded: administrators read it through ``readAuditTrail(_:limit:by:at:)``, which records the reading.
     func auditTrail(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent]
+    /// Appends an event to the audit trail: an administrator's reading (of the trail, an
+    /// erasure's status, the tokens, the state), recorded before what was read is shown.
+    func recordAccess(_ action: AuditEvent.Action, by actor: String, customer: CustomerID?, token: String?, detail: String?, at: Instant) async throws
     /// The server's materialized state, as canonical JSON (the same form as a device's export).
     func exportState() async throws -> String
     /// Throws unless the storage answers a query now (readiness: `GET /ready`). Cheap: called by probes every few seconds.

@@ -107,6 +107,14 @@ extension PostgresServerStorage {
         try await transaction("reading the audit trail") { connection in try await PostgresAudit.events(query, limit: limit, on: connection) }
     }
 
+    public func recordAccess(
+        _ action: AuditEvent.Action, by actor: String, customer: CustomerID?, token: String?, detail: String?, at: Instant
+    ) async throws {
+        try await transaction("recording a reading in the audit trail") { connection in
+            try await PostgresAudit.record(action, at: at.description, actor: actor, customer: customer, token: token, detail: detail, on: connection)
+        }
+    }
+
     /// Text values bound in order, for a statement whose table name is chosen in code.
     static func binds(_ values: String...) throws -> PostgresBindings {
         var bindings = PostgresBindings()

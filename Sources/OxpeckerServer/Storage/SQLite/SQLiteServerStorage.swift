@@ -263,6 +263,14 @@ public final class SQLiteServerStorage: ServerStorage {
         try await state.readDatabase { _, db in try SQLiteAudit.events(query, limit: limit, in: db) }
     }
 
+    public func recordAccess(
+        _ action: AuditEvent.Action, by actor: String, customer: CustomerID?, token: String?, detail: String?, at: Instant
+    ) async throws {
+        try await state.writeDatabase { _, db in
+            try SQLiteAudit.record(action, at: at.description, actor: actor, customer: customer, token: token, detail: detail, in: db)
+        }
+    }
+
     private static func tokenTable(_ kind: TokenKind) -> String {
         kind == .device ? "device_token" : "admin_token"
     }

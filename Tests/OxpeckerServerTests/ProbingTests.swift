@@ -81,3 +81,90 @@ struct ProbingTests {
     }
 }
 
+
+/// Cursors and page tokens are sealed for the token they were handed to.
+@Suite("Probing: cursors only the server makes, for one token")
+struct SealedCursorTests {
+    static let now = Instant(millisecondsSince1970: 1_764_000_000_000)
+
+    /// A cursor's text without its seal (the part after the last dot).
+    static func unsealed(_ cursor: String) -> String {
+        String(cursor[..<(cursor.lastIndex(of: ".") ?? cursor.endIndex)])
+    }
+
+    @Test(
+        "a made-up or edited cursor, another token's, or one without a seal is refused alike, whatever customer it names; the real one works",
+        arguments: ServerBackend.all)
+    func forgedCursors(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        let tokenA = try await server.storage.createToken(name: "laptop-a", scopes: ["branch:A"], expiresAt: nil, now: Self.now).secret
+        let tokenB = try await server.storage.createToken(name: "laptop-b", scopes: ["branch:B"], expiresAt: nil, now: Self.now).secret
+        try await server.test { client in
+            let fromB = try ["c-hidden", "c-gone"].enumerated().flatMap { index, customer in
+                try [
+                    scopeChange(Int64(index * 2 + 1), replica: "r-b", customer: CustomerID(rawValue: customer)!, scope: "branch:B"),
+                    fieldChange(Int64(index * 2 + 2), replica: "r-b", customer: CustomerID(rawValue: customer)!, value: "Secret"),
+                ]
+            }
+            _ = try await client.post("/v1/push", pushBody(fromB, replica: "r-b"), token: tokenB)
+            _ = try await client.post(
+                "/v1/push", pushBody([try scopeChange(1, replica: "r-a", customer: "c-a", scope: "branch:A")], replica: "r-a"), token: tokenA)
+            _ = try await server.storage.eraseCustomer("c-gone", by: "dpo", at: Self.now)
+            let pageA = try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", #"{"limit":100}"#, token: tokenA).text)
+            let pageB = try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", #"{"limit":100}"#, token: tokenB).text)
+            let cursor = pageA.nextCursor.rawValue
+            let plain = Self.unsealed(cursor)
+            let seal = String(cursor.suffix(from: cursor.index(after: cursor.lastIndex(of: ".")!)))
+            #expect(plain.hasPrefix("log.") && seal.count == 22)
+
+            // The "entering customer" form names a customer being sent: with it, a forged cursor
+            // would ask about customers A never saw (erased or not, existing or not).
+            var forged = [plain, plain + ".AAAAAAAAAAAAAAAAAAAAAA", pageB.nextCursor.rawValue, Self.unsealed(pageB.nextCursor.rawValue) + "." + seal]
+            for customer in ["c-gone", "c-hidden", "c-never"] {
+                forged += [plain + ".0.\(customer)", plain + ".0.\(customer)." + seal]
+            }
+            var answers: Set<String> = []
+            for text in forged {
+                let refused = try await client.post("/v1/pull", #"{"after":"\#(text)","limit":100}"#, token: tokenA)
+                #expect(refused.status.code == 410 && refused.json["code"] == "cursor_expired", "\(text): \(refused.text)")
+                #expect(!refused.text.contains("c-gone") && !refused.text.contains("c-hidden"))
+                answers.insert("\(refused.status.code) \(refused.json["message"]?.stringValue ?? "")")
+            }
+            #expect(answers.count == 1, "one answer for every forged cursor: \(answers)")
+
+            let real = try await client.post("/v1/pull", #"{"after":"\#(cursor)","limit":100}"#, token: tokenA)
+            #expect(real.status == .ok && real.json["purges"] == [])
+        }
+    }
+
+    @Test("a bootstrap page token works only for its token and unedited; cursors stay valid after a restart", arguments: ServerBackend.all)
+    func sealedPages(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        let tokenB = try await server.storage.createToken(name: "laptop-b", scopes: [testScope], expiresAt: nil, now: Self.now).secret
+        let saved = Mutex("")
+        try await server.test { client in
+            _ = try await client.post(
+                "/v1/push", pushBody([try scopeChange(1), try scopeChange(2, customer: "c-2"), try scopeChange(3, customer: "c-3")]), token: server.token)
+            let first = try WireCodec().decode(BootstrapPage.self, from: try await client.post("/v1/bootstrap", #"{"limit":1}"#, token: server.token).text)
+            saved.withLock { $0 = first.nextPage?.rawValue ?? "" }
+        }
+        let next = saved.withLock { $0 }
+        #expect(!next.isEmpty)
+        // Another application on the same storage (a restart), and a second storage on the same files: the same key.
+        let reopened = try await server.database.openStorage(clock: server.configuration.clock)
+        #expect(try await reopened.cursorKey() == (try await server.storage.cursorKey()))
+        if let postgres = reopened as? PostgresServerStorage { await postgres.shutdown() }
+        try await server.test { client in
+            let other = try await client.post("/v1/bootstrap", #"{"limit":1,"page":"\#(next)"}"#, token: tokenB)
+            #expect(other.json["code"] == "cursor_expired")
+            let edited = Self.unsealed(next).replacingOccurrences(of: "c-1", with: "c-0") + String(next.suffix(23))
+            #expect(try await client.post("/v1/bootstrap", #"{"limit":1,"page":"\#(edited)"}"#, token: server.token).json["code"] == "cursor_expired")
+            let second = try await client.post("/v1/bootstrap", #"{"limit":1,"page":"\#(next)"}"#, token: server.token)
+            #expect(second.status == .ok && second.json["customers"]?.arrayValue?.first?["customer"] == "c-2")
+            let resume = try #require(second.json["resume_cursor"]?.stringValue)
+            #expect(try await client.post("/v1/pull", #"{"after":"\#(resume)","limit":10}"#, token: server.token).status == .ok)
+        }
+    }
+}

@@ -14,6 +14,8 @@ struct SyncAPI: Sendable {
     let authenticator: RequestAuthenticator
     let codec: WireCodec
     let metrics: ServerMetrics
+    /// Cursors leave sealed for their device and come back opened: the storage sees only its own.
+    let cursors: CursorSeal
 
     init(storage: any ServerStorage, configuration: ServerConfiguration, authenticator: RequestAuthenticator, metrics: ServerMetrics) {
         self.storage = storage
@@ -21,6 +23,7 @@ struct SyncAPI: Sendable {
         self.authenticator = authenticator
         self.metrics = metrics
         self.codec = WireCodec(limits: configuration.limits)
+        self.cursors = CursorSeal(storage: storage)
     }
 
     func register(on router: Router<ServerRequestContext>) {
@@ -66,11 +69,14 @@ struct SyncAPI: Sendable {
         let device = try await authenticate(request)
         let pull = try await decode(PullRequest.self, request)
         let limit = min(pull.limit, configuration.limits.maximumChangesPerPull)
-        let page = try await storage.pull(after: pull.after, limit: limit, for: device, replica: pull.replica, at: now)
+        var after: SyncCursor?
+        if let sealed = pull.after { after = try await cursors.open(sealed, for: device) }
+        let page = try await storage.pull(after: after, limit: limit, for: device, replica: pull.replica, at: now)
         metrics.pulled(page.changes.count, by: device, cursor: page.nextCursor)
+        let next = try await cursors.seal(page.nextCursor, for: device)
         // The stored bodies are canonical already: splice them, keys in canonical order.
         var text = "{\"changes\":[" + page.changes.joined(separator: ",") + "],\"has_more\":" + (page.hasMore ? "true" : "false")
-        text += ",\"next_cursor\":\"" + page.nextCursor.rawValue + "\",\"purges\":"
+        text += ",\"next_cursor\":\"" + next.rawValue + "\",\"purges\":"
         text += JSONValue.array(page.purges.map(\.wireJSON)).canonicalText + "}"
         context.logger.debug(
             "pull", metadata: ["device": "\(device.name)", "changes": "\(page.changes.count)", "purges": "\(page.purges.count)"])
@@ -81,7 +87,9 @@ struct SyncAPI: Sendable {
         let device = try await authenticate(request)
         let bootstrap = try await decode(BootstrapRequest.self, request)
         let limit = min(bootstrap.limit, configuration.limits.maximumCustomersPerPage)
-        let page = try await storage.snapshot(page: bootstrap.page, limit: limit, for: device, at: now)
+        var from: SyncCursor?
+        if let sealed = bootstrap.page { from = try await cursors.open(sealed, for: device) }
+        let page = try await storage.snapshot(page: from, limit: limit, for: device, at: now)
         metrics.bootstrapped(page.customers.count, by: device, cursor: page.resumeCursor)
         var text = "{\"customers\":["
         for (index, customer) in page.customers.enumerated() {
@@ -92,9 +100,9 @@ struct SyncAPI: Sendable {
         }
         text += "]"
         if let next = page.nextPage {
-            text += ",\"next_page\":\"" + next.rawValue + "\""
+            text += ",\"next_page\":\"" + (try await cursors.seal(next, for: device)).rawValue + "\""
         }
-        text += ",\"resume_cursor\":\"" + page.resumeCursor.rawValue + "\"}"
+        text += ",\"resume_cursor\":\"" + (try await cursors.seal(page.resumeCursor, for: device)).rawValue + "\"}"
         context.logger.info("bootstrap page", metadata: ["device": "\(device.name)", "customers": "\(page.customers.count)"])
         return HTTPReply.json(text)
     }

@@ -180,6 +180,9 @@ public protocol ServerStorage: Sendable {
     func recordAccess(_ action: AuditEvent.Action, by actor: String, customer: CustomerID?, token: String?, detail: String?, at: Instant) async throws
     /// The server's materialized state, as canonical JSON (the same form as a device's export).
     func exportState() async throws -> String
+    /// The key that seals the cursors handed to devices (``CursorSeal``): 32 random bytes made
+    /// once with the storage, kept in it, the same for every server instance that shares it.
+    func cursorKey() async throws -> [UInt8]
     /// Throws unless the storage answers a query now (readiness: `GET /ready`). Cheap: called by probes every few seconds.
     func checkReady() async throws
     /// Log size, log head, open conflicts, pending purges (the gauges of `GET /metrics`).

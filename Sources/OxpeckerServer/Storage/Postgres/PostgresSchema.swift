@@ -217,6 +217,13 @@ enum PostgresSchema {
                 )
                 """
             ]),
+        // The key that seals cursors (CursorSeal), made once, shared by every instance.
+        Migration(
+            name: "server-v7-cursor-key",
+            statements: [
+                "CREATE TABLE server_secret (name text PRIMARY KEY, value text NOT NULL)",
+                "INSERT INTO server_secret (name, value) VALUES ('cursor_key', '\(CursorSeal.newKeyHex())')",
+            ]),
     ]
 
     /// Applies the migrations not applied yet; returns their names.

@@ -90,6 +90,13 @@ public final class PostgresServerStorage: ServerStorage {
         }
     }
 
+    public func cursorKey() async throws -> [UInt8] {
+        try CursorSeal.key(
+            hex: try await transaction("reading the cursor key") { connection in
+                try await connection.one("SELECT value FROM server_secret WHERE name = 'cursor_key'", as: String.self)
+            })
+    }
+
     public func checkReady() async throws {
         _ = try await transaction("readiness") { connection in try await connection.run("SELECT 1 FROM change_log LIMIT 1") }
     }

@@ -306,6 +306,12 @@ public final class SQLiteServerStorage: ServerStorage {
         try await state.readDatabase { _, db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0 }
     }
 
+    public func cursorKey() async throws -> [UInt8] {
+        try await state.readDatabase { _, db in
+            try CursorSeal.key(hex: try String.fetchOne(db, sql: "SELECT value FROM server_secret WHERE name = 'cursor_key'"))
+        }
+    }
+
     public func checkReady() async throws {
         try await state.readDatabase { _, db in try db.execute(sql: "SELECT 1 FROM change_log LIMIT 1") }
     }

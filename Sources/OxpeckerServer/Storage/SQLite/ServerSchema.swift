@@ -1,4 +1,5 @@
 @_spi(OxpeckerServer) import OxpeckerStore
+import Foundation
 import GRDB
 
 /// The server's own tables, in the same SQLite file as its materialized state.
@@ -153,6 +154,11 @@ enum ServerSchema {
                         since TEXT NOT NULL
                     );
                     """)
+        },
+        // The key that seals cursors (CursorSeal), made once: cursors stay valid across restarts.
+        ServerMigration(name: "server-v7-cursor-key") { db in
+            try db.execute(sql: "CREATE TABLE server_secret (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID")
+            try db.execute(sql: "INSERT INTO server_secret (name, value) VALUES ('cursor_key', ?)", arguments: [CursorSeal.newKeyHex()])
         },
     ]
 }

@@ -50,19 +50,32 @@ struct AuditTests {
         #expect(!text.contains { $0.contains("Quillmoor") || $0.contains("Jana") }, "references only")
     }
 
-    @Test("the audit trail is append-only: the database refuses to change or delete an event")
-    func appendOnly() async throws {
-        let server = try await ServerHarness.make()
+    @Test("the audit trail is append-only: the database refuses to change or delete an event", arguments: ServerBackend.all)
+    func appendOnly(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
         defer { server.remove() }
         try await server.test { client in
             _ = try await client.post("/v1/push", pushBody([try scopeChange(1)]), token: server.token)
         }
-        try await (server.storage as? SQLiteServerStorage)?.checkpoint()
-        let queue = try DatabaseQueue(path: server.folder.appendingPathComponent("server.oxpecker").path)
-        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE audit_event SET actor = 'someone else'") } }
-        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM audit_event") } }
-        #expect(try Self.count(in: queue) == 2)
-        try queue.close()
+        let tampering = ["UPDATE audit_event SET actor = 'someone else'", "DELETE FROM audit_event"]
+        switch backend {
+        case .sqlite:
+            try await (server.storage as? SQLiteServerStorage)?.checkpoint()
+            let queue = try DatabaseQueue(path: server.folder.appendingPathComponent("server.oxpecker").path)
+            for sql in tampering {
+                #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: sql) } }
+            }
+            #expect(try Self.count(in: queue) == 2)
+            try queue.close()
+        case .postgres:
+            try await server.database.execute("SELECT count(*) FROM audit_event")  // reading is allowed: the refusals below are the trigger's
+            for sql in tampering + ["TRUNCATE audit_event"] {
+                await #expect(throws: (any Error).self) { try await server.database.execute(sql) }
+            }
+            let tokenID = try #require(try await server.storage.tokens().first?.id)
+            let trail = try await server.storage.auditTrail(.device(tokenID: tokenID), limit: 10)
+            #expect(trail.map(\.action) == [.tokenCreate, .change] && trail.allSatisfy { $0.actor != "someone else" })
+        }
     }
 
     static func count(in queue: DatabaseQueue) throws -> Int {

@@ -122,6 +122,17 @@ final class TestDatabase: Sendable {
         }
     }
 
+    /// Runs `sql` on this test's PostgreSQL database, as an operator with `psql` would.
+    func execute(_ sql: String) async throws {
+        let settings = try PostgresSettings(url: try #require(postgresURL))
+        let client = PostgresClient(configuration: try settings.clientConfiguration())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.query(PostgresQuery(unsafeSQL: sql))
+            group.cancelAll()
+        }
+    }
+
     /// The `oxpecker-server` options that point at this database.
     var serverArguments: [String] {
         postgresURL.map { ["--postgres", $0] } ?? ["--data-dir", dataDirectory]

@@ -21,8 +21,9 @@ import PostgresNIO
 /// The cost: pushes are serialized across instances, one at a time for the
 /// length of their database work (about ten statements whatever the batch's
 /// size, and one WAL flush at commit when `synchronous_commit` is on); reads
-/// (pulls, snapshots, authentication, metrics) never wait for it. The pure
-/// checks (unknown kinds, clock skew) run before the lock.
+/// (pulls, snapshots, authentication, metrics) never wait for it. Measured (README,
+/// "Deployment"): 8 concurrent pushers commit 3.8–5.3× fewer batches per
+/// second than without the lock (no shared WAL flushes); one pusher, 1.1×.
 extension PostgresServerStorage {
     public func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse {
         try await transaction("pushing") { connection in

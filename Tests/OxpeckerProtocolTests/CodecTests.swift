@@ -32,6 +32,38 @@ struct CodecTests {
         #expect(error?.pointer == "/changes/0/value")
     }
 
+    @Test(
+        "an error names its spot as a JSON Pointer: array element, member, nested key with / and ~ escaped",
+        arguments: [
+            ("hlc", JSONValue.string("not a stamp"), "/changes/1/hlc", ErrorCode.invalidTimestamp),
+            ("bogus", JSONValue.integer(1), "/changes/1/bogus", ErrorCode.unknownField),
+            ("field", JSONValue.string("Not Snake"), "/changes/1/field", ErrorCode.invalidValue),
+            ("value", JSONValue.object(["a/b~c": .string(String(repeating: "x", count: WireLimits.standard.maximumStringCharacters + 1))]),
+             "/changes/1/value/a~1b~0c", ErrorCode.stringTooLong),
+            ("value", JSONValue.array([.null, .string(String(repeating: "x", count: WireLimits.standard.maximumStringCharacters + 1))]),
+             "/changes/1/value/1", ErrorCode.stringTooLong),
+        ])
+    func errorPointers(member: String, value: JSONValue, pointer: String, code: ErrorCode) {
+        var broken = Build.change(2).wireJSON.objectValue!
+        broken[member] = value
+        let body = JSONValue.object([
+            "changes": [Build.change(1).wireJSON, .object(broken)], "purges": [], "next_cursor": "log.8", "has_more": false,
+        ])
+        let error = Build.decodeError(PullResponse.self, body.canonicalText)
+        #expect(error?.code == code)
+        #expect(error?.pointer == pointer)
+    }
+
+    @Test("a missing member is named where it should be")
+    func missingMemberPointer() {
+        var broken = Build.change(1).wireJSON.objectValue!
+        broken["customer"] = nil
+        let body = JSONValue.object(["replica": .string(Build.replica.rawValue), "changes": [.object(broken)]])
+        let error = Build.decodeError(PushRequest.self, body.canonicalText)
+        #expect(error?.code == .missingField)
+        #expect(error?.pointer == "/changes/0/customer")
+    }
+
     @Test("an unknown merge kind in a push is kept for a per-change rejection, not a failed message")
     func unknownKindInPush() throws {
         var newer = Build.change(2).wireJSON.objectValue!

@@ -10,15 +10,22 @@
 public struct WireValue: Sendable {
     /// The value.
     public let json: JSONValue
-    /// A JSON Pointer to the value.
-    public let pointer: String
     /// The limits in force.
     public let limits: WireLimits
+    /// Where the value sits: spelled out as a JSON Pointer only when something asks.
+    let location: WireLocation
+
+    /// A JSON Pointer to the value.
+    public var pointer: String { location.pointer }
 
     /// Wraps `json`, found at `pointer`.
     public init(_ json: JSONValue, at pointer: String = "", limits: WireLimits) {
+        self.init(json, location: WireLocation(parent: nil, step: .root(pointer)), limits: limits)
+    }
+
+    init(_ json: JSONValue, location: WireLocation, limits: WireLimits) {
         self.json = json
-        self.pointer = pointer
+        self.location = location
         self.limits = limits
     }
 
@@ -29,7 +36,7 @@ public struct WireValue: Sendable {
     /// The members of an object, with a record of which were read.
     public func object() throws(WireError) -> WireObject {
         guard case .object(let members) = json else { throw wrongType("an object") }
-        return WireObject(members: members, pointer: pointer, limits: limits)
+        return WireObject(members: members, location: WireLocationNode(location), limits: limits)
     }
 
     /// The elements of an array of 0 to `maximum` elements; `code` when longer.
@@ -41,7 +48,8 @@ public struct WireValue: Sendable {
         guard elements.count >= minimum else {
             throw WireError(.tooManyItems, "\(elements.count) elements; at least \(minimum) are required", at: pointer)
         }
-        return elements.enumerated().map { WireValue($1, at: pointer + "/\($0)", limits: limits) }
+        let node = WireLocationNode(location)
+        return elements.enumerated().map { WireValue($1, location: WireLocation(parent: node, step: .index($0)), limits: limits) }
     }
 
     /// A string of at most `maximum` Unicode code points.
@@ -112,21 +120,23 @@ public struct WireValue: Sendable {
 
     /// Any exact JSON value, with every string and key checked against the string limit.
     public func exactValue() throws(WireError) -> JSONValue {
-        try checkStrings(json, at: pointer)
+        try checkStrings(json, at: location)
         return json
     }
 
-    private func checkStrings(_ value: JSONValue, at pointer: String) throws(WireError) {
+    private func checkStrings(_ value: JSONValue, at location: WireLocation) throws(WireError) {
         switch value {
         case .string:
-            _ = try WireValue(value, at: pointer, limits: limits).string()
+            _ = try WireValue(value, location: location, limits: limits).string()
         case .array(let elements):
-            for (index, element) in elements.enumerated() { try checkStrings(element, at: pointer + "/\(index)") }
+            let node = WireLocationNode(location)
+            for (index, element) in elements.enumerated() { try checkStrings(element, at: WireLocation(parent: node, step: .index(index))) }
         case .object(let members):
+            let node = WireLocationNode(location)
             for (key, member) in members {
-                let path = pointer + "/" + WireObject.escape(key)
-                _ = try WireValue(.string(key), at: path, limits: limits).string(maximum: Limits.tokenCharacters * 4)
-                try checkStrings(member, at: path)
+                let place = WireLocation(parent: node, step: .member(key))
+                _ = try WireValue(.string(key), location: place, limits: limits).string(maximum: Limits.tokenCharacters * 4)
+                try checkStrings(member, at: place)
             }
         case .null, .bool, .integer:
             break
@@ -138,44 +148,54 @@ public struct WireValue: Sendable {
 /// ``finish()`` refuses any member nobody read (``ErrorCode/unknownField``).
 public struct WireObject: Sendable {
     let members: [String: JSONValue]
-    /// A JSON Pointer to the object.
-    public let pointer: String
+    /// Where the object sits, shared by the values of its members.
+    let location: WireLocationNode
     /// The limits in force.
     public let limits: WireLimits
-    private var used: Set<String> = []
+    /// The members read so far (a handful: a list beats hashing).
+    private var readKeys: [String] = []
 
-    init(members: [String: JSONValue], pointer: String, limits: WireLimits) {
+    init(members: [String: JSONValue], location: WireLocationNode, limits: WireLimits) {
         self.members = members
-        self.pointer = pointer
+        self.location = location
         self.limits = limits
     }
+
+    /// A JSON Pointer to the object.
+    public var pointer: String { location.location.pointer }
 
     /// The required member `key`; ``ErrorCode/missingField`` if absent.
     public mutating func member(_ key: String) throws(WireError) -> WireValue {
         guard let value = members[key] else {
             throw WireError(.missingField, "'\(key)' is required", at: pointer + "/" + Self.escape(key))
         }
-        used.insert(key)
-        return WireValue(value, at: pointer + "/" + Self.escape(key), limits: limits)
+        markRead(key)
+        return WireValue(value, location: WireLocation(parent: location, step: .member(key)), limits: limits)
     }
 
     /// The optional member `key`; nil when absent. An absent member is omitted,
     /// never written `null` (``ErrorCode/wrongType``), so every message has one form.
     public mutating func optionalMember(_ key: String) throws(WireError) -> WireValue? {
         guard let value = members[key] else { return nil }
-        used.insert(key)
-        let path = pointer + "/" + Self.escape(key)
-        guard value != .null else { throw WireError(.wrongType, "'\(key)' is optional: omit it rather than send null", at: path) }
-        return WireValue(value, at: path, limits: limits)
+        markRead(key)
+        let place = WireLocation(parent: location, step: .member(key))
+        guard value != .null else { throw WireError(.wrongType, "'\(key)' is optional: omit it rather than send null", at: place.pointer) }
+        return WireValue(value, location: place, limits: limits)
+    }
+
+    private mutating func markRead(_ key: String) {
+        if !readKeys.contains(key) { readKeys.append(key) }
     }
 
     /// The names of the members no one has read yet, sorted.
     public var unreadKeys: [String] {
-        members.keys.filter { !used.contains($0) }.sorted()
+        members.keys.filter { !readKeys.contains($0) }.sorted()
     }
 
     /// Refuses members nobody read: the protocol defines every member of every message.
     public func finish() throws(WireError) {
+        // Every key read is a member: as many read as there are means none is left.
+        guard readKeys.count != members.count else { return }
         if let key = unreadKeys.first {
             throw WireError(.unknownField, "'\(key)' is not a member of this message", at: pointer + "/" + Self.escape(key))
         }
@@ -183,7 +203,43 @@ public struct WireObject: Sendable {
 
     /// Escapes a key for a JSON Pointer (RFC 6901).
     static func escape(_ key: String) -> String {
-        key.replacing("~", with: "~0").replacing("/", with: "~1")
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
+        return key.replacing("~", with: "~0").replacing("/", with: "~1")
+    }
+}
+
+/// Where a value sits in a message being decoded: its container and its key or
+/// index there. Decoding a valid message never spells it out; the JSON Pointer
+/// is built only for the error that names the spot.
+struct WireLocation: Sendable {
+    enum Step: Sendable {
+        /// The top of what is decoded, at this pointer.
+        case root(String)
+        case member(String)
+        case index(Int)
+    }
+
+    /// The container; nil at the top.
+    let parent: WireLocationNode?
+    let step: Step
+
+    /// The location as a JSON Pointer (RFC 6901).
+    var pointer: String {
+        let prefix = parent?.location.pointer ?? ""
+        switch step {
+        case .root(let pointer): return prefix + pointer
+        case .member(let key): return prefix + "/" + WireObject.escape(key)
+        case .index(let index): return prefix + "/\(index)"
+        }
+    }
+}
+
+/// A container's location, shared by all its members' values (one allocation per container, none per member).
+final class WireLocationNode: Sendable {
+    let location: WireLocation
+
+    init(_ location: WireLocation) {
+        self.location = location
     }
 }
 

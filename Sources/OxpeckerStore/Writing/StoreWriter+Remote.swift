@@ -33,9 +33,10 @@ extension StoreWriter {
             }
             observe(change.hlc)
             if validated == .erasure { return try erase(change.customer, stamp: change.hlc) }
-            if try isErased(change.customer) { return .unchanged }  // absorbing: nothing comes back
             // The change is valid (checked above, before anything is written): its customer's row, then its merge.
+            // A customer this transaction knows has its row, so it is not erased (an erasure deletes the row and forgets it).
             if !knownCustomers.contains(change.customer.rawValue) {
+                if try isErased(change.customer) { return .unchanged }  // absorbing: nothing comes back
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)")
                     .execute(arguments: [change.customer.rawValue, change.hlc.description, change.replica.rawValue])
                 knownCustomers.insert(change.customer.rawValue)
@@ -96,8 +97,9 @@ extension StoreWriter {
         case .register(let name):
             let current = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT hlc FROM field_value WHERE customer_id = ? AND field = ?"), arguments: [customer, name])
-            if let current, try HybridTimestamp(parsing: current) >= change.hlc { return .unchanged }
-            try storeField(name, value: change.value, stamp: change.hlc, of: change.customer)
+            // The stored form of a stamp orders as the stamp does (fixed width, ASCII): compared as text, never parsed.
+            if let current, current >= hlc { return .unchanged }
+            try storeField(name, valueText: change.value.canonicalText, stampText: hlc, replica: change.hlc.replica, of: change.customer)
             return profileChanged(name, of: change.customer)
         case .guardedRegister(let name):
             try GuardedWrites.insert(CausalWrite(hlc: change.hlc, value: change.value, observed: change.observed), of: change.customer, field: name, in: db)

@@ -68,7 +68,8 @@ struct SQLiteSubscriptions {
     /// Whether `customer` is in one of the device's scopes now.
     func isVisible(_ customer: CustomerID) throws -> Bool {
         let (condition, arguments) = visibleCondition("?")
-        return try Bool.fetchOne(db, sql: "SELECT \(condition)", arguments: [customer.rawValue] + arguments) ?? false
+        // Cached: a push asks this for every change (the SQL varies only with the number of scopes).
+        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT \(condition)"), arguments: [customer.rawValue] + arguments) ?? false
     }
 
     /// What the device may know of `customer` when it pushes a change of it (``PushRules/customerRefusal(of:standing:device:)``).

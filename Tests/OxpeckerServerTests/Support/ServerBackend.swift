@@ -46,26 +46,6 @@ enum ServerBackend: String, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-/// The PostgreSQL backend's own start-up; skipped, with the way to run it, when no PostgreSQL is given.
-@Suite("PostgreSQL backend")
-struct PostgresStartupTests {
-    @Test(
-        "several instances starting at once on a new database: the migrations run once, every instance gets the same server replica",
-        .enabled(if: ServerBackend.postgresURL != nil, ServerBackend.postgresSkipReason))
-    func concurrentStart() async throws {
-        let folder = try ScratchFolder()
-        let database = try await TestDatabase.make(.postgres, dataDirectory: folder.path("data"))
-        var storages: [any ServerStorage] = []
-        defer { database.removeLater(closing: storages) }
-        storages = try await withThrowingTaskGroup(of: (any ServerStorage).self) { group in
-            for _ in 0..<4 { group.addTask { try await database.openStorage() } }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        #expect(Set(storages.map(\.replica)).count == 1)
-        #expect(try await storages[0].statistics().logChanges == 0)
-    }
-}
-
 /// The database of one test: a data folder, or a fresh PostgreSQL database.
 /// Any number of storages and server processes may open it.
 final class TestDatabase: Sendable {

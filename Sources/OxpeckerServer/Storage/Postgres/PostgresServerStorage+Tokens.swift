@@ -67,7 +67,7 @@ extension PostgresServerStorage {
     public func tokens(_ kind: TokenKind) async throws -> [TokenRecord] {
         try await transaction("listing tokens") { connection in
             let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT \(Self.tokenColumns(kind)) FROM \(Self.tokenTable(kind)) ORDER BY created_at DESC, id"),
+                PostgresQuery(unsafeSQL: "SELECT \(Self.tokenColumns(kind)) FROM \(Self.tokenTable(kind)) ORDER BY created_at COLLATE \"C\" DESC, id COLLATE \"C\""),
                 logger: connection.logger)
             var records: [TokenRecord] = []
             for try await row in rows.decode(TokenRow.self) { records.append(try Self.tokenRecord(row, kind: kind)) }

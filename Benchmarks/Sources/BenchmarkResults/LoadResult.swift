@@ -17,8 +17,13 @@ public struct LoadResult: Codable, Sendable {
         public var seconds: Double
         public var operationLimit: Int?
         public var seed: UInt64
-        public init(devices: Int, backend: String, instances: Int, customers: Int, seconds: Double, operationLimit: Int?, seed: UInt64) {
+        /// The scopes the devices were spread over, each with a token and a slice of the pool (nil in results written before the option).
+        public var scopes: Int?
+        public init(
+            devices: Int, backend: String, instances: Int, customers: Int, seconds: Double, operationLimit: Int?, seed: UInt64, scopes: Int = 1
+        ) {
             self.devices = devices
+            self.scopes = scopes
             self.backend = backend
             self.instances = instances
             self.customers = customers

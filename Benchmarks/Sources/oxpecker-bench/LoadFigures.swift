@@ -5,12 +5,21 @@ import Foundation
 /// SQLite and (when a PostgreSQL cluster is given) on PostgreSQL with one and two
 /// instances, from `oxpecker-load` runs (child processes, real `oxpecker-server`
 /// processes). Each configuration runs several times; figures are medians.
+///
+/// In those, every device shares one scope, so each pushed change is pulled and
+/// applied by every device, all in the one oxpecker-load process: at 500 devices
+/// that process, not the server, is what saturates the machine. The same 500
+/// devices spread over 50 scopes (10 devices each) measure the server.
 struct LoadFigures {
     struct Configuration {
         var devices: Int
         var backend: String
         var instances: Int
-        var label: String { "\(devices) devices, \(backend), \(instances) instance\(instances == 1 ? "" : "s")" }
+        /// Scopes the devices are spread over (`oxpecker-load --scopes`).
+        var scopes = 1
+        var label: String {
+            "\(devices) devices, \(backend), \(instances) instance\(instances == 1 ? "" : "s")" + (scopes > 1 ? ", \(scopes) scopes" : "")
+        }
     }
 
     let binary: String
@@ -37,6 +46,7 @@ struct LoadFigures {
 
     var configurations: [Configuration] {
         var list = [100, 500].map { Configuration(devices: $0, backend: "SQLite", instances: 1) }
+        list.append(Configuration(devices: 500, backend: "SQLite", instances: 1, scopes: 50))
         if postgres != nil {
             for devices in [100, 500] {
                 list += [1, 2].map { Configuration(devices: devices, backend: "PostgreSQL", instances: $0) }
@@ -51,10 +61,11 @@ struct LoadFigures {
             var list: [LoadResult] = []
             for run in 1...runs {
                 progress("  \(configuration.label): run \(run) of \(runs), \(format(seconds, digits: 0)) s")
-                let json = directory + "/load-\(configuration.devices)-\(configuration.backend)-\(configuration.instances)-\(run).json"
+                let json =
+                    directory + "/load-\(configuration.devices)-\(configuration.backend)-\(configuration.instances)-\(configuration.scopes)-\(run).json"
                 var arguments = [
                     "--devices", String(configuration.devices), "--seconds", String(seconds), "--seed", String(run),
-                    "--server-binary", serverBinary, "--json", json, "--temporary-directory", directory,
+                    "--scopes", String(configuration.scopes), "--server-binary", serverBinary, "--json", json, "--temporary-directory", directory,
                 ]
                 if configuration.backend == "PostgreSQL", let postgres {
                     arguments += ["--postgres", try postgres.newDatabase(), "--instances", String(configuration.instances), "--postgres-pid", String(postgres.pid)]
@@ -70,8 +81,10 @@ struct LoadFigures {
             if !list.isEmpty { results.append((configuration, list)) }
         }
         report.addLoad(results, baseline: { configuration in
-            // SQLite is the baseline of PostgreSQL with one instance; one instance is the baseline of two.
-            let wanted: LoadFigures.Configuration? = configuration.instances == 2
+            // SQLite is the baseline of PostgreSQL with one instance; one instance is the baseline of two; one scope of several.
+            let wanted: LoadFigures.Configuration? = configuration.scopes > 1
+                ? Configuration(devices: configuration.devices, backend: configuration.backend, instances: configuration.instances)
+                : configuration.instances == 2
                 ? Configuration(devices: configuration.devices, backend: configuration.backend, instances: 1)
                 : configuration.backend == "PostgreSQL" ? Configuration(devices: configuration.devices, backend: "SQLite", instances: 1) : nil
             guard let wanted else { return nil }
@@ -127,7 +140,8 @@ extension Report {
             parts.append(
                 "run \(index + 1): \(format(traffic.seconds, digits: 0)) s, \(traffic.syncs) syncs, \(traffic.requests) requests; \(latency); "
                     + "\(traffic.serverErrors) 5xx, \(errors); \(check.written) changes written, \(check.inLog) in the log, lost \(check.lost), "
-                    + "duplicated \(check.duplicated), devices differing from the server \(check.diverged), with unpushed changes \(check.unpushed); "
+                    + "duplicated \(check.duplicated), devices differing from their reference \(check.diverged) (\(check.reference)), "
+                    + "with unpushed changes \(check.unpushed); "
                     + "CPU (share of one core): \(cpu)")
         }
         return "Load, \(configuration.label): " + parts.joined(separator: " — ")

@@ -21,6 +21,7 @@ struct LoadCommand: AsyncParsableCommand {
             --server-binary): one on SQLite in a temporary folder, or --instances N on --postgres URL.
             Examples, from the repository root:
               swift run -c release --package-path Benchmarks oxpecker-load --devices 100 --seconds 30
+              swift run -c release --package-path Benchmarks oxpecker-load --devices 500 --scopes 50
               swift run -c release --package-path Benchmarks oxpecker-load --devices 500 --postgres postgres://… --instances 2
               swift run -c release --package-path Benchmarks oxpecker-load --server http://127.0.0.1:8080 --token SECRET
             Exit status: 0 when converged with nothing lost or duplicated and no 5xx; 1 otherwise.
@@ -37,6 +38,13 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(help: "The scope every customer is created in; the token (made, or given with --token) must grant it.")
     var scope: String = "branch:LOAD"
+
+    @Option(
+        help: """
+            Spread the devices over this many scopes (<scope>-0, <scope>-1, …), each with a token and a slice of the pool \
+            of its own, so that a pushed change is pulled by the devices of one scope, not by every device (servers this run starts only).
+            """)
+    var scopes: Int = 1
 
     @Option(help: "Customers in the shared pool every device edits.")
     var customers: Int = 200
@@ -85,6 +93,10 @@ struct LoadCommand: AsyncParsableCommand {
         guard thinkMs >= 0, sessionEdits >= 1 else { throw ValidationError("--think-ms must be ≥ 0 and --session-edits ≥ 1") }
         guard (0...1).contains(syncChance) else { throw ValidationError("--sync-chance must be 0 to 1") }
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1") }
+        guard scopes >= 1, scopes <= devices, scopes <= customers else {
+            throw ValidationError("--scopes must be at least 1 and at most --devices and --customers")
+        }
+        if server != nil, scopes > 1 { throw ValidationError("--scopes needs servers this run starts (it makes a token per scope): drop --server") }
         if server != nil, token == nil { throw ValidationError("--server needs --token") }
         if server != nil, postgres != nil { throw ValidationError("use --server or --postgres, not both") }
         if postgres == nil, server == nil, instances > 1 {
@@ -101,6 +113,11 @@ struct LoadCommand: AsyncParsableCommand {
             return false
         }
         return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The scopes customers are created in: `--scope` itself, or `--scopes` of them named after it.
+    var scopeNames: [String] {
+        scopes == 1 ? [scope] : (0..<scopes).map { "\(scope)-\($0)" }
     }
 
     func run() async throws {

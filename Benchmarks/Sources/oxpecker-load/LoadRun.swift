@@ -21,17 +21,21 @@ struct LoadRun {
         let transports = try fleet.urls.map { url in
             MeasuringTransport(inner: try HTTPSyncTransport(server: url, client: client), recorder: recorder)
         }
+        // Device i is in scope i % K (K = --scopes) and edits that scope's slice of the pool; the seeder sees every scope.
+        let scopes = options.scopeNames
         func device(_ index: Int) -> SimulatedDevice {
-            let instance = index % fleet.urls.count
-            let configuration = SyncConfiguration(server: fleet.urls[instance], token: fleet.token)
+            let instance = (index + fleet.urls.count) % fleet.urls.count
+            let token = index < 0 ? fleet.token : fleet.scopeTokens[index % scopes.count]
+            let configuration = SyncConfiguration(server: fleet.urls[instance], token: token)
             return SimulatedDevice(
                 index: index, path: folder + "/device-\(index).oxpecker", configuration: configuration, transport: transports[instance], logger: logger)
         }
 
-        note("seeding \(options.customers) customers …")
+        note("seeding \(options.customers) customers\(scopes.count > 1 ? " in \(scopes.count) scopes" : "") …")
         let pool = (0..<options.customers).map { CustomerID(unchecked: String(format: "p-%05d", $0)) }
+        let pools = scopes.indices.map { scope in pool.indices.filter { $0 % scopes.count == scope }.map { pool[$0] } }
         var seeder = device(-1)
-        try await seeder.seed(pool, scope: options.scope)
+        try await seeder.seed(pool, scopes: scopes)
         try await seeder.sync(recorder: recorder)
 
         note("bootstrapping \(options.devices) devices …")
@@ -47,9 +51,10 @@ struct LoadRun {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .milliseconds(Int64(options.seconds * 1000))
-        let (thinkMs, sessionEdits, syncChance, seed, scope) = (options.thinkMs, options.sessionEdits, options.syncChance, options.seed, options.scope)
+        let (thinkMs, sessionEdits, syncChance, seed) = (options.thinkMs, options.sessionEdits, options.syncChance, options.seed)
         fleetDevices = try await withThrowingTaskGroup(of: SimulatedDevice.self) { group in
             for initial in fleetDevices {
+                let (pool, scope) = (pools[initial.index % scopes.count], scopes[initial.index % scopes.count])
                 group.addTask {
                     var device = initial
                     var random = SplitMix(seed: seed &* 1_000_003 &+ UInt64(device.index))
@@ -94,35 +99,42 @@ struct LoadRun {
             }
         let setup = LoadResult.Setup(
             devices: options.devices, backend: fleet.backend, instances: fleet.urls.count, customers: options.customers,
-            seconds: elapsed, operationLimit: options.operations, seed: options.seed)
+            seconds: elapsed, operationLimit: options.operations, seed: options.seed, scopes: scopes.count)
         return LoadResult(setup: setup, traffic: traffic, verification: verification, usage: usage)
     }
 
-    /// Every device's outbox is empty and its export equals the reference; the log holds every change once.
+    /// Every device's outbox is empty and its export equals the reference of its token (the server's
+    /// whole state for a device that sees every scope, else a new device bootstrapped with the same
+    /// token); the log holds every change once.
     func verify(devices: [SimulatedDevice], transport: any SyncTransport, logger: Logger) async throws -> LoadResult.Verification {
-        let reference: String
-        let source: String
-        if let state = try fleet.exportState() {
-            reference = state
-            source = "oxpecker-server export"
-        } else {
-            var fresh = SimulatedDevice(
-                index: -2, path: folder + "/reference.oxpecker", configuration: devices[0].configuration, transport: transport, logger: logger)
-            let check = RequestRecorder()
-            try await fresh.sync(recorder: check)
-            reference = try await fresh.finalState().export
-            source = "a new device bootstrapped from the server"
-        }
+        let serverState = try fleet.exportState()
+        var references: [String: String] = [:]
+        var sources: Set<String> = []
         var diverged = 0
         var unpushed = 0
         for device in devices {
+            let token = device.configuration.token
+            if references[token] == nil {
+                if let serverState, token == fleet.token {
+                    references[token] = serverState
+                    sources.insert("oxpecker-server export")
+                } else {
+                    var fresh = SimulatedDevice(
+                        index: -2 - references.count, path: folder + "/reference-\(references.count).oxpecker", configuration: device.configuration,
+                        transport: device.transport, logger: logger)
+                    try await fresh.sync(recorder: RequestRecorder())
+                    references[token] = try await fresh.finalState().export
+                    sources.insert("a new device bootstrapped from the server with the same token")
+                }
+            }
             let state = try await device.finalState()
             if state.pending > 0 { unpushed += 1 }
-            if state.export != reference {
+            if state.export != references[token] {
                 diverged += 1
-                note("device \(device.index) differs from the reference (\(source))")
+                note("device \(device.index) differs from its reference")
             }
         }
+        let source = sources.sorted().joined(separator: "; ")
         var written: [ReplicaID: Int] = [:]
         for device in devices {
             if let replica = device.replica { written[replica] = device.written }

@@ -5,7 +5,10 @@ import Foundation
 final class ServerFleet: @unchecked Sendable {
     // Made and stopped by the load command's task alone.
     let urls: [String]
+    /// A token for every scope: the seeding device's, and the one the checks read the log with.
     let token: String
+    /// One token per scope of ``LoadCommand/scopeNames``, in order (the devices' tokens).
+    let scopeTokens: [String]
     /// Describes the backend for the report: `sqlite`, `postgres` or `external`.
     let backend: String
     let processes: [ServerProcess]
@@ -13,9 +16,13 @@ final class ServerFleet: @unchecked Sendable {
     let storage: [String]
     let postgresPid: Int32?
 
-    private init(urls: [String], token: String, backend: String, processes: [ServerProcess], binary: String?, storage: [String], postgresPid: Int32?) {
+    private init(
+        urls: [String], token: String, scopeTokens: [String], backend: String, processes: [ServerProcess], binary: String?, storage: [String],
+        postgresPid: Int32?
+    ) {
         self.urls = urls
         self.token = token
+        self.scopeTokens = scopeTokens
         self.backend = backend
         self.processes = processes
         self.binary = binary
@@ -26,20 +33,24 @@ final class ServerFleet: @unchecked Sendable {
     static func start(options: LoadCommand, folder: String) throws -> ServerFleet {
         if let server = options.server, let token = options.token {
             let urls = server.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-            return ServerFleet(urls: urls, token: token, backend: "external", processes: [], binary: nil, storage: [], postgresPid: options.postgresPid)
+            return ServerFleet(
+                urls: urls, token: token, scopeTokens: [token], backend: "external", processes: [], binary: nil, storage: [],
+                postgresPid: options.postgresPid)
         }
         let binary = options.serverBinary ?? Self.siblingBinary()
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw LoadError.setup("no oxpecker-server at \(binary): build it (swift build -c release --package-path Benchmarks) or pass --server-binary")
         }
         let storage = options.postgres.map { ["--postgres", $0] } ?? ["--data-dir", folder + "/server"]
-        let token = try ServerProcess.createToken(binary: binary, backend: storage, scope: options.scope)
+        let scopes = options.scopeNames
+        let token = try ServerProcess.createToken(binary: binary, backend: storage, scopes: scopes)
+        let scopeTokens = scopes.count == 1 ? [token] : try scopes.map { try ServerProcess.createToken(binary: binary, backend: storage, scopes: [$0]) }
         var processes: [ServerProcess] = []
         for index in 0..<options.instances {
             processes.append(try ServerProcess(binary: binary, backend: storage, folder: folder, name: "server-\(index)"))
         }
         return ServerFleet(
-            urls: processes.map(\.url), token: token, backend: options.postgres == nil ? "sqlite" : "postgres", processes: processes,
+            urls: processes.map(\.url), token: token, scopeTokens: scopeTokens, backend: options.postgres == nil ? "sqlite" : "postgres", processes: processes,
             binary: binary, storage: storage, postgresPid: options.postgresPid)
     }
 

@@ -43,8 +43,8 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Makes a device token with `oxpecker-server token create` against the same storage.
-    static func createToken(binary: String, backend: [String], scope: String) throws -> String {
-        let output = try run(binary, ["token", "create", "--name", "oxpecker-load", "--scope", scope] + backend)
+    static func createToken(binary: String, backend: [String], scopes: [String]) throws -> String {
+        let output = try run(binary, ["token", "create", "--name", "oxpecker-load"] + scopes.flatMap { ["--scope", $0] } + backend)
         guard let token = output.split(separator: "\n").first.map(String.init), !token.isEmpty else {
             throw LoadError.server("token create printed no token")
         }

@@ -71,12 +71,12 @@ struct SimulatedDevice: Sendable {
         }
     }
 
-    /// Creates the shared pool of customers (in `scope`, with a name and a stage) on this device.
-    mutating func seed(_ pool: [CustomerID], scope: String) async throws {
+    /// Creates the shared pool of customers (customer i in `scopes[i % scopes.count]`, with a name and a stage) on this device.
+    mutating func seed(_ pool: [CustomerID], scopes: [String]) async throws {
         let (count, replica) = try await withStore { store in
             let count = try await store.write { writer in
                 for (index, id) in pool.enumerated() {
-                    try writer.createCustomer(id, in: [scope])
+                    try writer.createCustomer(id, in: [scopes[index % scopes.count]])
                     try writer.set(.legalName, to: "Pool Customer \(index)", of: id)
                     try writer.set(.stage, to: Stage.allCases[index % Stage.allCases.count], of: id)
                 }

@@ -63,7 +63,7 @@ struct CrashTests {
 
     static let total = 20_000
 
-    @Test("import killed with SIGKILL leaves only whole customers, an exact outbox, and resumes", .timeLimit(.minutes(5)))
+    @Test("import killed with SIGKILL leaves only whole customers, an exact outbox, and resumes", .timeLimit(.minutes(10)))
     func killedImport() async throws {
         let folder = try TemporaryFolder()
         let cli = folder.oxpecker()

@@ -42,7 +42,7 @@ struct OxpeckerBinary: Sendable {
     var storePath: String { folder.appendingPathComponent(store ?? "customers.oxpecker").path }
 
     /// Runs `oxpecker ARGS [--store STORE]` and waits for it, at most `timeout`.
-    func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)) async throws -> RunResult {
+    func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300)) async throws -> RunResult {
         let running = try start(arguments, environment: environment)
         return try await running.wait(timeout: timeout)
     }
@@ -91,7 +91,7 @@ final class RunningProcess: @unchecked Sendable {
     var stderrSoFar: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
     /// Waits for the process to end; kills it and fails after `timeout`.
-    func wait(timeout: Duration = .seconds(120)) async throws -> RunResult {
+    func wait(timeout: Duration = .seconds(300)) async throws -> RunResult {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {

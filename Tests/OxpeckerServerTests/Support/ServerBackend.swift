@@ -98,7 +98,9 @@ final class TestDatabase: Sendable {
         case .postgres:
             var logger = Logger(label: "oxpecker-test.postgres")
             logger.logLevel = .critical
-            return try await PostgresServerStorage.connect(try PostgresSettings(url: try #require(postgresURL)), logger: logger)
+            var settings = try PostgresSettings(url: try #require(postgresURL))
+            settings.connectTimeout = .seconds(30)  // a CI machine under load; the server's default is for a server
+            return try await PostgresServerStorage.connect(settings, logger: logger)
         }
     }
 

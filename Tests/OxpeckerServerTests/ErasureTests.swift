@@ -163,6 +163,40 @@ struct ErasureTests {
             try await server.storage.eraseCustomer("c-404", by: "admin", at: Instant(millisecondsSince1970: 1_764_000_000_000))
         }
     }
+
+    @Test(
+        "a device whose sync stopped after it pushed a new customer, before the pull that follows, gets the purge of its erasure at its next pull, once; a device that never had it learns nothing",
+        arguments: ServerBackend.all)
+    func erasureBeforeThePullAfterAPush(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        let now = Instant(millisecondsSince1970: 1_764_000_000_000)
+        // Another device of the same scope, which pulled before the customer existed and not since.
+        let other = try await server.storage.createToken(name: "laptop-2", scopes: [testScope], expiresAt: nil, now: now).secret
+        try await server.test { client in
+            func pull(_ cursor: SyncCursor?, _ token: String) async throws -> PullResponse {
+                let after = cursor.map { #""after":"\#($0.rawValue)","# } ?? ""
+                return try WireCodec().decode(PullResponse.self, from: try await client.post("/v1/pull", #"{\#(after)"limit":100}"#, token: token).text)
+            }
+            let first = try await pull(nil, server.token)
+            let otherFirst = try await pull(nil, other)
+            // The device creates c-1 and pushes it; its sync stops before it pulls again.
+            let pushed = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2, value: "Jana")]), token: server.token)
+            #expect(pushed.json["results"]?.arrayValue?.allSatisfy { $0["outcome"] == "accepted" } == true)
+            let erased = try await server.storage.eraseCustomer("c-1", by: "dpo", at: now)
+            #expect(erased.unconfirmed.map(\.deviceName) == ["laptop-1"], "the device that wrote it may hold it; the other never had it")
+
+            let purging = try await pull(first.nextCursor, server.token)
+            #expect(purging.purges.map(\.customer) == ["c-1"] && purging.purges.first?.reason == .erased)
+            #expect(try await server.storage.erasureStatus(of: "c-1")?.unconfirmed.map(\.deviceName) == ["laptop-1"], "not confirmed yet")
+            let next = try await pull(purging.nextCursor, server.token)
+            #expect(next.purges.isEmpty && next.items.isEmpty, "one purge notice, not two")
+            #expect(try await server.storage.erasureStatus(of: "c-1")?.unconfirmed.isEmpty == true, "confirmed by the next pull")
+
+            let otherNext = try await pull(otherFirst.nextCursor, other)
+            #expect(otherNext.purges.isEmpty && otherNext.items.isEmpty, "a device that never had the customer learns nothing of it")
+        }
+    }
 }
 
 extension ScratchFolder {

@@ -42,6 +42,14 @@ extension PostgresServerStorage {
                 """)
             try await connection.run(
                 "INSERT INTO erasure (customer, erased_at, erased_by, removed_changes) VALUES (\(id), \(now.description), \(actor), \(Int64(removed)))")
+            // A store of a token that wrote changes of the customer has it, held or not (as SQLite's).
+            try await connection.run(
+                """
+                INSERT INTO holding (subscription, customer, since)
+                    SELECT id, \(id), 0 FROM subscription
+                    WHERE token_id IN (SELECT actor FROM audit_event WHERE customer = \(id) AND action = 'change')
+                ON CONFLICT (subscription, customer) DO NOTHING
+                """)
             try await connection.run("UPDATE membership_epoch SET epoch = epoch + 1")
             try await PostgresAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", on: connection)

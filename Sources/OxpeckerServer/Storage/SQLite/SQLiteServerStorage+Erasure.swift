@@ -37,6 +37,16 @@ extension SQLiteServerStorage {
             try db.execute(
                 sql: "INSERT INTO erasure (customer, erased_at, erased_by, removed_changes) VALUES (?, ?, ?, ?)",
                 arguments: [id, now.description, actor, removed])
+            // A store of a token that wrote changes of the customer has it, whether or not the
+            // server recorded it as held (a device whose sync stopped between its push and the
+            // pull that follows): it is held, so the next pull purges it (the audit trail keeps who wrote what).
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO holding (subscription, customer, since)
+                        SELECT id, ?1, 0 FROM subscription
+                        WHERE token_id IN (SELECT actor FROM audit_event WHERE customer = ?1 AND action = 'change')
+                    """,
+                arguments: [id])
             try SQLiteSubscriptions.bumpEpoch(db)
             try SQLiteAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", in: db)

@@ -1,76 +1,88 @@
 import Foundation
 
-/// A throwaway PostgreSQL cluster under the benchmark's folder, on a loopback
-/// port, run as the `postgres` user (initdb and pg_ctl, like CI); each load run
-/// gets a new empty database. Stopped by ``stop()``.
+/// A throwaway PostgreSQL cluster on a loopback port, made and stopped by the
+/// same script CI and the tests use (`.ci/postgres-cluster.sh`, run from the
+/// repository root); each load run gets a new empty database. Stopped by ``stop()``.
+///
+/// The script, not `pg_ctl` started from here: the postmaster `pg_ctl` leaves
+/// running inherits the descriptors of whoever started it, and Foundation's
+/// `Process` then waits for the postmaster to end before it reports the
+/// starter's exit (the benchmark hung there).
 final class PostgresCluster {
+    /// The cluster's folder (PGCLUSTER_DIR of the script).
     let folder: String
-    let port: Int
-    private(set) var pid: Int32 = 0
+    /// The URL of its `postgres` database.
+    let url: String
+    let pid: Int32
     private var databases = 0
 
-    /// Starts a cluster, or returns nil (with the reason) when initdb, pg_ctl or the postgres user is missing.
+    static let script = ".ci/postgres-cluster.sh"
+
+    /// Starts a cluster, or returns nil (with the reason) when it cannot.
     static func start(in directory: String, progress: (String) -> Void) -> PostgresCluster? {
-        let bin = ["/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"].first { FileManager.default.isExecutableFile(atPath: $0 + "/pg_ctl") }
-        guard let bin, FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") else {
-            progress("  no PostgreSQL (initdb/pg_ctl or runuser missing): skipping the PostgreSQL figures")
+        guard FileManager.default.fileExists(atPath: script) else {
+            progress("  no \(script) here (run from the repository root): skipping the PostgreSQL figures")
             return nil
         }
-        let cluster = PostgresCluster(folder: directory + "/postgres", port: Int.random(in: 20_000...60_000))
         do {
-            try cluster.launch(bin: bin)
-            return cluster
+            let output = try run("/bin/bash", [script, "start"], in: directory)
+            var values: [String: String] = [:]
+            for line in output.split(separator: "\n") where line.hasPrefix("export ") {
+                let pair = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { values[String(pair[0])] = String(pair[1]) }
+            }
+            guard let folder = values["PGCLUSTER_DIR"], let url = values["OXPECKER_TEST_POSTGRES_URL"] else {
+                throw BenchmarkFailure("\(script) start printed no cluster: \(output.suffix(300))")
+            }
+            let pidText = (try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8)) ?? ""
+            return PostgresCluster(folder: folder, url: url, pid: Int32(pidText.split(separator: "\n").first ?? "") ?? 0)
         } catch {
             progress("  PostgreSQL did not start (\(error)): skipping the PostgreSQL figures")
-            cluster.stop()
             return nil
         }
     }
 
-    private var bin = ""
-
-    private init(folder: String, port: Int) {
+    private init(folder: String, url: String, pid: Int32) {
         self.folder = folder
-        self.port = port
-    }
-
-    private func launch(bin: String) throws {
-        self.bin = bin
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try asPostgres("chown", ["postgres", folder], asRoot: true)
-        try asPostgres(bin + "/initdb", ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8"])
-        try asPostgres(
-            bin + "/pg_ctl",
-            ["-D", folder + "/data", "-l", folder + "/log", "-w", "-o", "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c max_connections=300", "start"])
-        let pidText = try String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8)
-        pid = Int32(pidText.split(separator: "\n").first ?? "") ?? 0
+        self.url = url
+        self.pid = pid
     }
 
     /// A new empty database; its URL.
     func newDatabase() throws -> String {
         databases += 1
         let name = "oxpecker_load_\(databases)"
-        try asPostgres("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-q", "-c", "CREATE DATABASE \(name)"])
-        return "postgres://postgres@127.0.0.1:\(port)/\(name)"
+        _ = try Self.run("/usr/bin/psql", [url, "-q", "-c", "CREATE DATABASE \(name)"], in: folder)
+        return String(url.dropLast("postgres".count)) + name  // the URL ends with /postgres
     }
 
     func stop() {
-        if !bin.isEmpty { try? asPostgres(bin + "/pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "stop"]) }
-        try? FileManager.default.removeItem(atPath: folder)
+        _ = try? Self.run("/bin/bash", [Self.script, "stop", folder], in: FileManager.default.currentDirectoryPath)
     }
 
-    private func asPostgres(_ command: String, _ arguments: [String], asRoot: Bool = false) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: asRoot ? "/usr/bin/env" : "/usr/sbin/runuser")
-        process.arguments = asRoot ? [command] + arguments : ["-u", "postgres", "--", command] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BenchmarkFailure("\(URL(fileURLWithPath: command).lastPathComponent) failed: \(text.suffix(500))")
+    /// Runs a command with its output in files (never pipes); its standard output, or a failure with its errors.
+    private static func run(_ executable: String, _ arguments: [String], in directory: String) throws -> String {
+        let name = directory + "/.postgres-command-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: name + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: name + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: name + ".out")
+            try? FileManager.default.removeItem(atPath: name + ".err")
         }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: name + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: name + ".err"))
+        try process.run()
+        while process.isRunning { usleep(10_000) }
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: name + ".out", encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            let errors = (try? String(contentsOfFile: name + ".err", encoding: .utf8)) ?? ""
+            throw BenchmarkFailure("\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.first ?? "") failed: \(errors.suffix(500))")
+        }
+        return output
     }
 }

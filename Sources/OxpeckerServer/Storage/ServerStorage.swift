@@ -114,6 +114,19 @@ public struct SnapshotPage: Sendable, Hashable {
     }
 }
 
+extension SnapshotPage {
+    /// Page `customers` of the snapshot `cursor` continues, recorded as answer
+    /// `seq`: with the next page's token after its last customer when `more`,
+    /// and the cursor to pull from once every page is stored.
+    init(customers: [SnapshotCustomer], of cursor: FeedCursor.SnapshotCursor, seq: Int64, more: Bool) {
+        let next = FeedCursor.SnapshotCursor(
+            position: cursor.position, subscription: cursor.subscription, seq: seq, after: customers.last?.customer ?? CustomerID(unchecked: ""))
+        self.init(
+            customers: customers, nextPage: more ? FeedCursor.snapshot(next).cursor : nil,
+            resumeCursor: FeedCursor.log(FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq)).cursor)
+    }
+}
+
 /// How a push is judged.
 public struct PushPolicy: Sendable {
     /// The server's clock now, in ms since 1970.

@@ -276,14 +276,7 @@ struct PostgresSubscriptions {
             SnapshotCustomer(customer: CustomerID(unchecked: customer), scopes: scopes[customer] ?? [], changes: bodies[customer] ?? [])
         }
         let seq = try await recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], reconciled: false)
-        let nextPage =
-            customers.count > limit
-            ? FeedCursor.snapshot(
-                FeedCursor.SnapshotCursor(
-                    position: cursor.position, subscription: cursor.subscription, seq: seq, after: CustomerID(unchecked: page.last ?? "")))
-                .cursor : nil
-        let resume = FeedCursor.log(FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq)).cursor
-        return SnapshotPage(customers: snapshots, nextPage: nextPage, resumeCursor: resume)
+        return SnapshotPage(customers: snapshots, of: cursor, seq: seq, more: customers.count > limit)
     }
 }
 

@@ -300,13 +300,6 @@ struct SQLiteSubscriptions {
                 changes: try String.fetchAll(changes, arguments: [customer, cursor.position]))
         }
         let seq = try recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], reconciled: false)
-        let more = customers.count > limit
-        let nextPage = more
-            ? FeedCursor.snapshot(
-                FeedCursor.SnapshotCursor(
-                    position: cursor.position, subscription: cursor.subscription, seq: seq, after: CustomerID(unchecked: page.last ?? "")))
-                .cursor : nil
-        let resume = FeedCursor.log(FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq)).cursor
-        return SnapshotPage(customers: snapshots, nextPage: nextPage, resumeCursor: resume)
+        return SnapshotPage(customers: snapshots, of: cursor, seq: seq, more: customers.count > limit)
     }
 }

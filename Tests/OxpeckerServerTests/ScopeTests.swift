@@ -156,6 +156,61 @@ struct ScopeTests {
         }
     }
 
+    @Test(
+        "a device whose sync stopped after it pushed new customers, before its pull, purges the one reassigned away meanwhile, once, and gets the later changes of the other",
+        arguments: ServerBackend.all)
+    func reassignedBeforeThePullAfterAPush(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
+            let now = Instant(millisecondsSince1970: WallClock.system.now())
+            let tokenA = try await server.storage.createToken(name: "a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
+            let tokenB = try await server.storage.createToken(name: "b", scopes: ["branch:B"], expiresAt: nil, now: now).secret
+            let a = try server.newStore("a"), a2 = try server.newStore("a2"), b = try server.newStore("b")
+            try await sync(a, server, tokenA)
+            try await sync(a2, server, tokenA)
+            /// A sync of `store` whose pulls never reach the server: it bootstraps (if it must) and pushes, then stops.
+            func pushOnly(_ store: CustomerStore) async throws {
+                let transport = FaultyTransport(try HTTPSyncTransport(server: server.url)) { path, _ in
+                    path == "/v1/pull" ? .dropRequest : nil
+                }
+                let configuration = SyncConfiguration(server: server.url, token: tokenA, retry: EndToEndSyncClientTests.quickRetry)
+                await #expect(throws: (any Error).self) {
+                    try await SyncClient(store: store, configuration: configuration, transport: transport).sync()
+                }
+                #expect(try await store.read { try $0.outboxCount() } == 0, "the push went through")
+            }
+
+            // a creates c-1 and c-2 in branch A; its sync pushes them and stops before the pull.
+            try await a.write { writer in
+                for id: CustomerID in ["c-1", "c-2"] {
+                    try writer.createCustomer(id, in: ["branch:A"])
+                    try writer.set(.preferredName, to: "Jana", of: id)
+                    _ = try writer.addNote(NewNote(text: "first meeting of \(id)", author: "a-1", channel: .branch), to: id)
+                }
+            }
+            try await pushOnly(a)
+            // Before a syncs again, a2 moves c-1 to branch B and adds a note to c-2.
+            try await sync(a2, server, tokenA)
+            try await a2.write { writer in
+                try writer.add("branch:B", to: .scopes, of: "c-1")
+                try writer.remove("branch:A", from: .scopes, of: "c-1")
+                _ = try writer.addNote(NewNote(text: "second meeting", author: "a-2", channel: .phone), to: "c-2")
+            }
+            try await sync(a2, server, tokenA)
+
+            let back = try await sync(a, server, tokenA)
+            #expect(back.purges.map(\.customer) == ["c-1"] && back.purges.first?.reason == .leftScopes, "c-1 left a's scopes")
+            #expect(try await a.read { try $0.exists("c-1") } == false)
+            #expect(back.pulled == 1, "a2's note of c-2")
+            #expect(try await a.read { try $0.notes(of: "c-2", limit: 10).count } == 2)
+            #expect(try await sync(a, server, tokenA).purges.isEmpty, "one purge notice, not two")
+
+            try await sync(b, server, tokenB)
+            try await sync(a2, server, tokenA)
+            #expect(try await b.read { try $0.notes(of: "c-1", limit: 10).count } == 1, "b has c-1 whole")
+            #expect(try await export(a) == export(a2))
+        }
+    }
+
     @Test("random scopes, reassignments and token scope changes: each device holds exactly the customers in its scopes", arguments: ServerBackend.all, [5, 77, 1234] as [UInt64])
     func property(backend: ServerBackend, seed: UInt64) async throws {
         try await LiveServer.run(backend) { server in

@@ -224,6 +224,19 @@ enum PostgresSchema {
                 "CREATE TABLE server_secret (name text PRIMARY KEY, value text NOT NULL)",
                 "INSERT INTO server_secret (name, value) VALUES ('cursor_key', '\(CursorSeal.newKeyHex())')",
             ]),
+        // The customers a store created by a push, held by it before any pull answer said so
+        // (PostgresSubscriptions.adoptPushedCustomers): adopted as holdings at the store's next pull.
+        Migration(
+            name: "server-v8-pushed-customer",
+            statements: [
+                """
+                CREATE TABLE pushed_customer (
+                    replica text COLLATE "C" NOT NULL,
+                    customer text COLLATE "C" NOT NULL,
+                    PRIMARY KEY (replica, customer)
+                )
+                """
+            ]),
     ]
 
     /// Applies the migrations not applied yet; returns their names.

@@ -80,6 +80,7 @@ private struct PostgresPush {
         let erased = try await texts("SELECT customer FROM erasure WHERE customer = ANY(\(customers))")
         let seenErased = try await seen(Array(erased))
         var known = try await texts("SELECT customer FROM known_customer WHERE customer = ANY(\(customers))")
+        let knownBefore = known
         var scopes = try await customerScopes(of: customers)
         var live = try await liveRegisters(of: customers)
 
@@ -156,6 +157,7 @@ private struct PostgresPush {
         }
 
         try await append(accepted, superseding: supersede)
+        try await recordPushedCustomers(Set(accepted.map(\.change.customer.rawValue)).subtracting(knownBefore))
         try await store(scopeChanges)
         try await storeRefusals(newRefusals)
         let through = try await advanceProgress()
@@ -291,6 +293,17 @@ private struct PostgresPush {
         try await connection.run(
             "INSERT INTO known_customer (customer) SELECT DISTINCT unnest(\(changes.map(\.customer.rawValue))::text[]) ON CONFLICT DO NOTHING")
         try await PostgresAudit.recordChanges(changes, by: device, at: receivedAt, on: connection)
+    }
+
+    /// Records that the pushing store created `customers`: it holds them from then on,
+    /// though no pull answer said so (``PostgresSubscriptions/adoptPushedCustomers(of:into:)``).
+    private func recordPushedCustomers(_ customers: Set<String>) async throws {
+        guard !customers.isEmpty else { return }
+        try await connection.run(
+            """
+            INSERT INTO pushed_customer (replica, customer) SELECT \(request.replica.rawValue), unnest(\(Array(customers))::text[])
+            ON CONFLICT DO NOTHING
+            """)
     }
 
     /// Writes accepted changes of customers' scopes into `customer_scope`, as the store writes its set elements.

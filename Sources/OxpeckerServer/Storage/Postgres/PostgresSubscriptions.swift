@@ -66,6 +66,22 @@ struct PostgresSubscriptions {
             "INSERT INTO subscription (token_id, created_at) VALUES (\(device.tokenID), \(now.description)) RETURNING id", as: Int64.self) ?? 0
     }
 
+    /// Makes the customers `replica`'s store created by a push holdings of its
+    /// subscription, before the pull reconciles: the same as
+    /// ``SQLiteSubscriptions/adoptPushedCustomers(of:into:)`` (read its comment).
+    func adoptPushedCustomers(of replica: ReplicaID, into subscription: Int64) async throws {
+        guard try await connection.one("SELECT token_id FROM replica_owner WHERE replica = \(replica.rawValue)", as: String.self)
+            == device.tokenID
+        else { return }
+        try await connection.run(
+            """
+            INSERT INTO holding (subscription, customer, since)
+                SELECT \(subscription), customer, 0 FROM pushed_customer WHERE replica = \(replica.rawValue)
+            ON CONFLICT (subscription, customer) DO NOTHING
+            """)
+        try await connection.run("DELETE FROM pushed_customer WHERE replica = \(replica.rawValue)")
+    }
+
     /// A new subscription holding every customer visible now, already reconciled:
     /// the cursor of a device that reads the log from its start.
     func createHoldingVisible(at now: Instant) async throws -> FeedCursor.LogCursor {
@@ -301,6 +317,7 @@ extension PostgresServerStorage {
             } else {
                 cursor = try await subscriptions.createHoldingVisible(at: now)
             }
+            if let replica { try await subscriptions.adoptPushedCustomers(of: replica, into: cursor.subscription) }
             if let page = try await subscriptions.reconcile(cursor, limit: limit, at: now) { return page }
             return try await subscriptions.logPage(
                 after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit,

@@ -127,6 +127,9 @@ public final class SQLiteServerStorage: ServerStorage {
             if PushRules.movesScopes(change) {
                 try SQLiteSubscriptions.bumpEpoch(db)  // who sees this customer may have changed
             }
+            if standing == .new {
+                try SQLiteSubscriptions.recordPushedCustomer(change.customer, by: change.replica, in: db)
+            }
             try SQLiteAudit.recordChange(change, by: device, at: receivedAt, in: db)
             return PushResult(number: number, outcome: .accepted)
         }
@@ -173,6 +176,7 @@ public final class SQLiteServerStorage: ServerStorage {
             } else {
                 cursor = try subscriptions.createHoldingVisible(at: now)
             }
+            if let replica { try subscriptions.adoptPushedCustomers(of: replica, into: cursor.subscription) }
             if let page = try subscriptions.reconcile(cursor, limit: limit, at: now) { return page }
             return try subscriptions.logPage(
                 after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit,

@@ -108,6 +108,33 @@ struct SQLiteSubscriptions {
         return db.lastInsertedRowID
     }
 
+    /// Records that `replica`'s store created `customer` by a push: it holds it from
+    /// then on, though no pull answer said so (``adoptPushedCustomers(of:into:)``).
+    static func recordPushedCustomer(_ customer: CustomerID, by replica: ReplicaID, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO pushed_customer (replica, customer) VALUES (?, ?)")
+            .execute(arguments: [replica.rawValue, customer.rawValue])
+    }
+
+    /// Makes the customers `replica`'s store created by a push holdings of its
+    /// subscription, before the pull reconciles (`Protocol/README.md`, "Scopes"):
+    /// a customer reassigned out of the device's scopes between the push and
+    /// this pull is then purged, and one still visible is not sent whole again.
+    /// Held with every change (`since` 0): the log brings the other stores'
+    /// changes of it after the cursor, and none came before its creation.
+    /// Only for a replica of this device's token (the one that pushed it).
+    func adoptPushedCustomers(of replica: ReplicaID, into subscription: Int64) throws {
+        guard try String.fetchOne(
+            db.cachedStatement(sql: "SELECT token_id FROM replica_owner WHERE replica = ?"), arguments: [replica.rawValue]) == device.tokenID
+        else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO holding (subscription, customer, since)
+                    SELECT ?, customer, 0 FROM pushed_customer WHERE replica = ?
+                """
+        ).execute(arguments: [subscription, replica.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM pushed_customer WHERE replica = ?").execute(arguments: [replica.rawValue])
+    }
+
     /// A new subscription holding every customer visible now, already reconciled:
     /// the cursor of a device that reads the log from its start.
     func createHoldingVisible(at now: Instant) throws -> FeedCursor.LogCursor {

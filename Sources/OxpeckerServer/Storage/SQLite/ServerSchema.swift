@@ -160,5 +160,17 @@ enum ServerSchema {
             try db.execute(sql: "CREATE TABLE server_secret (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID")
             try db.execute(sql: "INSERT INTO server_secret (name, value) VALUES ('cursor_key', ?)", arguments: [CursorSeal.newKeyHex()])
         },
+        // The customers a store created by a push, held by it before any pull answer said so
+        // (SQLiteSubscriptions.adoptPushedCustomers): adopted as holdings at the store's next pull.
+        ServerMigration(name: "server-v8-pushed-customer") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE pushed_customer (
+                        replica TEXT NOT NULL,
+                        customer TEXT NOT NULL,
+                        PRIMARY KEY (replica, customer)
+                    ) WITHOUT ROWID;
+                    """)
+        },
     ]
 }

@@ -237,6 +237,21 @@ enum PostgresSchema {
                 )
                 """
             ]),
+        // Which customers' scopes changed at which membership epoch (PostgresSubscriptions.reconcile):
+        // a pull compares only those. Subscriptions reconciled before this migration compare everything once.
+        Migration(
+            name: "server-v9-membership-change",
+            statements: [
+                """
+                CREATE TABLE membership_change (
+                    epoch bigint NOT NULL,
+                    customer text COLLATE "C" NOT NULL,
+                    PRIMARY KEY (epoch, customer)
+                )
+                """,
+                "ALTER TABLE membership_epoch ADD COLUMN changes_from bigint NOT NULL DEFAULT 0",
+                "UPDATE membership_epoch SET epoch = epoch + 1, changes_from = epoch + 1",
+            ]),
     ]
 
     /// Applies the migrations not applied yet; returns their names.

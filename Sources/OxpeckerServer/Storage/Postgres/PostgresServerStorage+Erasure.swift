@@ -50,7 +50,7 @@ extension PostgresServerStorage {
                     WHERE token_id IN (SELECT actor FROM audit_event WHERE customer = \(id) AND action = 'change')
                 ON CONFLICT (subscription, customer) DO NOTHING
                 """)
-            try await connection.run("UPDATE membership_epoch SET epoch = epoch + 1")
+            try await PostgresSubscriptions.bumpEpoch(for: [id], on: connection)
             try await PostgresAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", on: connection)
         }

@@ -328,7 +328,7 @@ private struct PostgresPush {
             }
         }
         // Who sees these customers may have changed.
-        try await connection.run("UPDATE membership_epoch SET epoch = epoch + 1")
+        try await PostgresSubscriptions.bumpEpoch(for: Array(Set(scopeChanges.map(\.customer.rawValue))), on: connection)
     }
 
     private func storeRefusals(_ refusals: [(Change, ErrorCode, String)]) async throws {

@@ -30,6 +30,22 @@ struct PostgresSubscriptions {
         try await connection.one("SELECT epoch FROM membership_epoch", as: Int64.self) ?? 1
     }
 
+    /// The first epoch from which `membership_change` records every customer whose membership changed.
+    func changesFrom() async throws -> Int64 {
+        try await connection.one("SELECT changes_from FROM membership_epoch", as: Int64.self) ?? 0
+    }
+
+    /// Moves the epoch: who sees `customers` may have changed (their scopes, or an erasure).
+    /// Called under the append lock, so epochs follow commit order.
+    static func bumpEpoch(for customers: [String], on connection: PostgresConnection) async throws {
+        try await connection.run("UPDATE membership_epoch SET epoch = epoch + 1")
+        try await connection.run(
+            """
+            INSERT INTO membership_change (epoch, customer) SELECT e.epoch, unnest(\(customers)::text[]) FROM membership_epoch e
+            ON CONFLICT DO NOTHING
+            """)
+    }
+
     /// The top of the log in this transaction's snapshot.
     func top() async throws -> Int64 {
         try await connection.one("SELECT coalesce(max(position), 0) FROM change_log", as: Int64.self) ?? 0
@@ -204,9 +220,30 @@ struct PostgresSubscriptions {
         guard let record = try await record(cursor.subscription) else { throw expired(cursor.subscription) }
         let epoch = try await epoch()
         if cursor.entering == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
-        let visible = Set(try await visibleCustomers())
-        let held = Set(try await texts("SELECT customer FROM holding WHERE subscription = \(cursor.subscription)"))
-        let plan = Reconciliation(visible: visible, held: held, partial: cursor.entering?.customer.rawValue)
+        let partial = cursor.entering?.customer.rawValue
+        let plan: Reconciliation
+        if record.reconciledScopes == scopesKey, record.reconciledEpoch >= (try await changesFrom()) {
+            // Reconciled before with these scopes: only customers whose membership changed since can differ.
+            var visible = Set<String>(), held = Set<String>()
+            let rows = try await connection.query(
+                """
+                SELECT m.customer,
+                       EXISTS (SELECT 1 FROM customer_scope s WHERE s.customer = m.customer AND s.removed_hlc IS NULL
+                               AND s.element = ANY(\(device.scopes))),
+                       EXISTS (SELECT 1 FROM holding h WHERE h.subscription = \(cursor.subscription) AND h.customer = m.customer)
+                FROM (SELECT customer FROM membership_change WHERE epoch > \(record.reconciledEpoch)
+                      UNION SELECT unnest(\(partial.map { [$0] } ?? [])::text[])) AS m
+                """, logger: connection.logger)
+            for try await (customer, isVisible, isHeld) in rows.decode((String, Bool, Bool).self) {
+                if isVisible { visible.insert(customer) }
+                if isHeld { held.insert(customer) }
+            }
+            plan = Reconciliation(visible: visible, held: held, partial: partial)
+        } else {
+            let visible = Set(try await visibleCustomers())
+            let held = Set(try await texts("SELECT customer FROM holding WHERE subscription = \(cursor.subscription)"))
+            plan = Reconciliation(visible: visible, held: held, partial: partial)
+        }
         if plan.isEmpty {
             try await markReconciled(cursor.subscription)
             return nil

@@ -47,7 +47,7 @@ extension SQLiteServerStorage {
                         WHERE token_id IN (SELECT actor FROM audit_event WHERE customer = ?1 AND action = 'change')
                     """,
                 arguments: [id])
-            try SQLiteSubscriptions.bumpEpoch(db)
+            try SQLiteSubscriptions.bumpEpoch(for: id, in: db)
             try SQLiteAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", in: db)
         }

@@ -125,7 +125,7 @@ public final class SQLiteServerStorage: ServerStorage {
                 change.kind.rawValue, WireCodec().encodeText(change), superseded, device.tokenID, receivedAt,
             ])
             if PushRules.movesScopes(change) {
-                try SQLiteSubscriptions.bumpEpoch(db)  // who sees this customer may have changed
+                try SQLiteSubscriptions.bumpEpoch(for: change.customer.rawValue, in: db)  // who sees this customer may have changed
             }
             if standing == .new {
                 try SQLiteSubscriptions.recordPushedCustomer(change.customer, by: change.replica, in: db)

@@ -33,8 +33,16 @@ struct SQLiteSubscriptions {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM membership_epoch")) ?? 1
     }
 
-    static func bumpEpoch(_ db: Database) throws {
+    /// The first epoch from which `membership_change` records every customer whose membership changed.
+    static func changesFrom(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT changes_from FROM membership_epoch")) ?? 0
+    }
+
+    /// Moves the epoch: who sees `customer` may have changed (its scopes, or its erasure).
+    static func bumpEpoch(for customer: String, in db: Database) throws {
         try db.cachedStatement(sql: "UPDATE membership_epoch SET epoch = epoch + 1").execute()
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO membership_change (epoch, customer) SELECT epoch, ? FROM membership_epoch")
+            .execute(arguments: [customer])
     }
 
     /// The SQL condition "customer `column` is in one of the device's scopes", and its arguments.
@@ -239,10 +247,18 @@ struct SQLiteSubscriptions {
         guard let record = try record(cursor.subscription) else { throw expired(cursor.subscription) }
         let epoch = try Self.epoch(db)
         if cursor.entering == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
-        let visible = Set(try visibleCustomers())
-        let held = Set(try String.fetchAll(
-            db.cachedStatement(sql: "SELECT customer FROM holding WHERE subscription = ?"), arguments: [cursor.subscription]))
-        let plan = Reconciliation(visible: visible, held: held, partial: cursor.entering?.customer.rawValue)
+        let partial = cursor.entering?.customer.rawValue
+        let plan: Reconciliation
+        if record.reconciledScopes == scopesKey, record.reconciledEpoch >= (try Self.changesFrom(db)) {
+            // Reconciled before with these scopes: only customers whose membership changed since can differ.
+            let (visible, held) = try membershipChanges(since: record.reconciledEpoch, of: cursor.subscription, partial: partial)
+            plan = Reconciliation(visible: visible, held: held, partial: partial)
+        } else {
+            let visible = Set(try visibleCustomers())
+            let held = Set(try String.fetchAll(
+                db.cachedStatement(sql: "SELECT customer FROM holding WHERE subscription = ?"), arguments: [cursor.subscription]))
+            plan = Reconciliation(visible: visible, held: held, partial: partial)
+        }
         let (leaving, entering) = (plan.leaving, plan.entering)
         if plan.isEmpty {
             try markReconciled(cursor.subscription)
@@ -286,6 +302,28 @@ struct SQLiteSubscriptions {
         let next = FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq, entering: stillEntering)
         // Always has_more: the device's next pull confirms this page, then the log follows.
         return LogPage(changes: changes, purges: purges, nextCursor: FeedCursor.log(next).cursor, hasMore: true)
+    }
+
+    /// Of the customers whose membership changed after epoch `since` (and `partial`,
+    /// the one being sent), those the device sees now and those `subscription` holds.
+    private func membershipChanges(since: Int64, of subscription: Int64, partial: String?) throws -> (visible: Set<String>, held: Set<String>) {
+        let (condition, scopeArguments) = visibleCondition("m.customer")
+        var arguments = scopeArguments
+        arguments += [subscription, since, partial, partial]
+        var visible = Set<String>(), held = Set<String>()
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT m.customer, \(condition), EXISTS (SELECT 1 FROM holding WHERE subscription = ? AND customer = m.customer)
+                    FROM (SELECT customer FROM membership_change WHERE epoch > ? UNION SELECT ? WHERE ? IS NOT NULL) m
+                    """),
+            arguments: arguments)
+        while let row = try rows.next() {
+            let customer: String = row[0]
+            if row[1] as Bool { visible.insert(customer) }
+            if row[2] as Bool { held.insert(customer) }
+        }
+        return (visible, held)
     }
 
     /// The log after the cursor's position, of the customers the device holds,

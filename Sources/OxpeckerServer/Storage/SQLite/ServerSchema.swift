@@ -172,5 +172,20 @@ enum ServerSchema {
                     ) WITHOUT ROWID;
                     """)
         },
+        // Which customers' scopes changed at which membership epoch (SQLiteSubscriptions.reconcile):
+        // a pull compares only those, not every customer. Subscriptions reconciled before this
+        // migration (below `changes_from`) compare everything once.
+        ServerMigration(name: "server-v9-membership-change") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE membership_change (
+                        epoch INTEGER NOT NULL,
+                        customer TEXT NOT NULL,
+                        PRIMARY KEY (epoch, customer)
+                    ) WITHOUT ROWID;
+                    ALTER TABLE membership_epoch ADD COLUMN changes_from INTEGER NOT NULL DEFAULT 0;
+                    UPDATE membership_epoch SET epoch = epoch + 1, changes_from = epoch + 1;
+                    """)
+        },
     ]
 }

@@ -39,7 +39,11 @@ let package = Package(
         // The local store on SQLite (GRDB over the system libsqlite3).
         .target(
             name: "OxpeckerStore",
-            dependencies: ["OxpeckerProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "OxpeckerProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the few statements of the write path that bind their arguments directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // The sync client: push, pull, bootstrap over HTTP, checkpoints, retries.
@@ -93,7 +97,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "OxpeckerProtocolTests", dependencies: ["OxpeckerProtocol"], swiftSettings: strict),
-        .testTarget(name: "OxpeckerStoreTests", dependencies: ["OxpeckerStore"], swiftSettings: strict),
+        .testTarget(
+            name: "OxpeckerStoreTests",
+            // GRDB to reach into a store's connection (a size limit that makes the disk "full").
+            dependencies: ["OxpeckerStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "OxpeckerCLITests",
             // "oxpecker" so that `swift test` builds the binary the tests run; GRDB to make foreign SQLite files.

@@ -1,3 +1,4 @@
+import GRDB
 import OxpeckerProtocol
 import Testing
 
@@ -36,6 +37,31 @@ struct OutboxTests {
         #expect(more.map(\.number) == [4, 5])
         #expect(more[0].observed == [outbox[1].hlc], "a guarded register names the value it overwrites")
         #expect(more[1].value == .null, "clearing a field is a change to null")
+    }
+
+    @Test("a set that changes nothing records nothing and takes no timestamp; a cleared field can be set again")
+    func unchangedSets() async throws {
+        let folder = try TemporaryFolder()
+        let clock = ManualClock()  // standing still: every stamp of one millisecond counts up by one
+        let store = try makeStore(clock: clock, in: folder)
+        let recorded = try await store.write { writer in
+            try writer.createCustomer("c-1")
+            return [
+                try writer.set(ProfileField.segment.descriptor, to: .null, of: "c-1"),  // clearing an unset field
+                try writer.set(ProfileField.segment.descriptor, to: "family", of: "c-1"),
+                try writer.set(ProfileField.segment.descriptor, to: "family", of: "c-1"),  // the same value
+                try writer.set(ProfileField.segment.descriptor, to: .null, of: "c-1"),
+                try writer.set(ProfileField.segment.descriptor, to: .null, of: "c-1"),  // cleared already
+                try writer.set(ProfileField.segment.descriptor, to: "senior", of: "c-1"),
+            ]
+        }
+        #expect(recorded == [false, true, false, true, false, true])
+        let outbox = try await changes(store)
+        #expect(outbox.map(\.value) == [outbox[0].value, "family", .null, "senior"])
+        #expect(outbox.map(\.hlc.counter) == [0, 1, 2, 3], "writes that changed nothing took no timestamp")
+        let profile = try await store.read { try $0.profile(of: "c-1") }
+        #expect(profile.fields["segment"] == StampedValue(value: "senior", hlc: outbox[3].hlc))
+        #expect(try await store.read { try $0.lastTimestamp() } == outbox[3].hlc)
     }
 
     @Test("set elements: add and remove are changes; the removal names the adds it saw; repeats record nothing")
@@ -108,6 +134,31 @@ struct OutboxTests {
         // The numbering goes on without a gap.
         try await store.write { try $0.createCustomer("c-2") }
         #expect(try await changes(store).map(\.number) == [1, 2])
+    }
+
+    @Test("a store that cannot grow refuses a write with storageFull and keeps nothing of it")
+    func fullStoreRefusesWrite() async throws {
+        let folder = try TemporaryFolder()
+        let store = try makeStore(in: folder)
+        try await store.write { try $0.createCustomer("c-0") }
+        let before = try exportText(store)
+        // The writer connection may not grow the file: the write path's own statements hit SQLITE_FULL.
+        try await store.pool.write { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+        }
+        await #expect {
+            try await store.write { writer in
+                for index in 0..<500 {
+                    try writer.set(.stageReason, to: String(repeating: "reason \(index) ", count: 100).prefix(2000).description, of: "c-0")
+                }
+            }
+        } throws: { error in
+            if case StoreError.storageFull = error { return true }
+            return false
+        }
+        #expect(try exportText(store) == before)
+        #expect(try await changes(store).count == 1)
     }
 
     @Test("writing about an unknown customer says which one")

@@ -110,12 +110,22 @@ public final class StoreWriter {
     ) throws -> (stamp: HybridTimestamp, text: String) {
         let stamp = clock.next(wallMillis: wallClock.now())
         let stampText = stamp.description
-        let observedText = observed.isEmpty ? nil : JSONValue.array(observed.map { .string($0.description) }).canonicalText
-        try statement(.appendChange).execute(arguments: [
-            nextNumber, stampText, customer.rawValue, entity.rawValue, field, record?.rawValue, kind.rawValue, valueText, observedText,
-        ])
-        nextNumber += 1
+        try insertChange(
+            stampText: stampText, customer: customer, entity: entity, field: field, record: record, kind: kind, valueText: valueText,
+            observed: observed)
         return (stamp, stampText)
+    }
+
+    /// Appends a change the clock has already stamped to the outbox, numbered.
+    private func insertChange(
+        stampText: String, customer: CustomerID, entity: Entity, field: String?, record: RecordID?, kind: MergeKind,
+        valueText: String, observed: [HybridTimestamp]
+    ) throws {
+        let observedText = observed.isEmpty ? nil : JSONValue.array(observed.map { .string($0.description) }).canonicalText
+        try run(
+            .appendChange, .integer(nextNumber), .text(stampText), .text(customer.rawValue), .text(entity.rawValue), HotArgument(field),
+            HotArgument(record?.rawValue), .text(kind.rawValue), .text(valueText), HotArgument(observedText))
+        nextNumber += 1
     }
 
     /// Moves the clock past a timestamp received from another replica, so that
@@ -192,28 +202,48 @@ public final class StoreWriter {
         }
         try field.type.validate(value, field: field.name)
         try requireCustomer(customer)
+        let text = value.canonicalText
+        let changed =
+            field.kind == .guardedRegister
+            ? try setGuarded(field, to: value, text: text, of: customer) : try setRegister(field, text: text, clears: value.isNull, of: customer)
+        if changed, SearchIndex.nameFields.contains(field.name) { nameChanged(of: customer) }
+        return changed
+    }
+
+    /// Sets a plain register: one statement stores the value only if it differs (a
+    /// clear only if there is a value to clear), so that the write needs no read
+    /// first; the change is stamped and recorded only if a row changed.
+    private func setRegister(_ field: FieldDescriptor, text: String, clears: Bool, of customer: CustomerID) throws -> Bool {
+        // The stamp is taken (the clock moves) only for a change.
+        var advanced = clock
+        let stamp = advanced.next(wallMillis: wallClock.now())
+        let stampText = stamp.description
+        let changed = try run(
+            clears ? .clearChangedField : .storeChangedField, .text(customer.rawValue), .text(field.name), .text(text), .text(stampText),
+            .text(replica.rawValue))
+        guard changed > 0 else { return false }
+        clock = advanced
+        try insertChange(
+            stampText: stampText, customer: customer, entity: .profile, field: field.name, record: nil, kind: field.kind,
+            valueText: text, observed: [])
+        return true
+    }
+
+    /// Sets a guarded register, naming the writes it replaces.
+    private func setGuarded(_ field: FieldDescriptor, to value: JSONValue, text: String, of customer: CustomerID) throws -> Bool {
         let current = try String.fetchOne(
             try statement(.currentValue), arguments: [customer.rawValue, field.name])
-        let text = value.canonicalText
-        var observed: [HybridTimestamp] = []
-        var inConflict = false
-        if field.kind == .guardedRegister {
-            // The guarded values this write knowingly replaces (all of them, which
-            // resolves a conflict): a concurrent write elsewhere becomes a conflict.
-            let register = try GuardedWrites.register(of: customer, field: field.name, in: db)
-            observed = register.headStamps
-            inConflict = register.isConflict
-        }
-        if let current, current == text, !inConflict { return false }
+        // The guarded values this write knowingly replaces (all of them, which
+        // resolves a conflict): a concurrent write elsewhere becomes a conflict.
+        let register = try GuardedWrites.register(of: customer, field: field.name, in: db)
+        let observed = register.headStamps
+        if let current, current == text, !register.isConflict { return false }
         if current == nil, value.isNull { return false }
         let (stamp, stampText) = try appendChange(
             customer: customer, entity: .profile, field: field.name, record: nil, kind: field.kind, valueText: text,
             observed: observed)
         try storeField(field.name, valueText: text, stampText: stampText, replica: stamp.replica, of: customer)
-        if field.kind == .guardedRegister {
-            try GuardedWrites.insert(CausalWrite(hlc: stamp, value: value, observed: observed), of: customer, field: field.name, in: db)
-        }
-        if SearchIndex.nameFields.contains(field.name) { nameChanged(of: customer) }
+        try GuardedWrites.insert(CausalWrite(hlc: stamp, value: value, observed: observed), of: customer, field: field.name, in: db)
         return true
     }
 
@@ -222,8 +252,7 @@ public final class StoreWriter {
     }
 
     func storeField(_ name: String, valueText: String, stampText: String, replica: ReplicaID, of customer: CustomerID) throws {
-        try statement(.storeField).execute(
-            arguments: [customer.rawValue, name, valueText, stampText, replica.rawValue])
+        try run(.storeField, .text(customer.rawValue), .text(name), .text(valueText), .text(stampText), .text(replica.rawValue))
     }
 
     // MARK: Sets
@@ -283,29 +312,5 @@ public final class StoreWriter {
             ),
             arguments: [customer.rawValue, field, element]
         ).map { try HybridTimestamp(parsing: $0) }
-    }
-}
-
-/// The statements of the write path that ``StoreWriter`` keeps prepared for its transaction.
-enum HotStatement: Hashable {
-    case appendChange, customerExists, currentValue, storeField
-
-    var sql: String {
-        switch self {
-        case .appendChange:
-            """
-            INSERT INTO outbox (number, hlc, customer_id, entity, field, record, kind, value, observed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        case .customerExists:
-            "SELECT 1 FROM customer WHERE id = ?"
-        case .currentValue:
-            "SELECT value FROM field_value WHERE customer_id = ? AND field = ?"
-        case .storeField:
-            """
-            INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
-            """
-        }
     }
 }

@@ -197,6 +197,44 @@ struct ErasureTests {
             #expect(otherNext.purges.isEmpty && otherNext.items.isEmpty, "a device that never had the customer learns nothing of it")
         }
     }
+
+    @Test(
+        "a store's new bootstrap replaces its earlier subscription: the erasure waits only for the live one, and the old one's cursors are refused",
+        arguments: ServerBackend.all)
+    func rebootstrapReplacesTheOldSubscription(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        let now = Instant(millisecondsSince1970: 1_764_000_000_000)
+        try await server.test { client in
+            let codec = WireCodec()
+            func bootstrap(_ replica: String?) async throws -> BootstrapPage {
+                let body = replica.map { #"{"limit":100,"replica":"\#($0)"}"# } ?? #"{"limit":100}"#
+                return try codec.decode(BootstrapPage.self, from: try await client.post("/v1/bootstrap", body, token: server.token).text)
+            }
+            func pull(_ cursor: SyncCursor) async throws -> TestResponse {
+                try await client.post("/v1/pull", #"{"after":"\#(cursor.rawValue)","limit":100,"replica":"r-1"}"#, token: server.token)
+            }
+            let abandoned = try await bootstrap("r-1")  // the store cleared itself and started again
+            let other = try await bootstrap("r-2")  // another store of the same token
+            let live = try await bootstrap("r-1")
+            let pushed = try await client.post("/v1/push", pushBody([try scopeChange(1), try fieldChange(2, value: "Jana")]), token: server.token)
+            #expect(pushed.json["results"]?.arrayValue?.allSatisfy { $0["outcome"] == "accepted" } == true)
+            let first = try await pull(live.resumeCursor)
+            #expect(first.status == .ok)
+
+            let erased = try await server.storage.eraseCustomer("c-1", by: "dpo", at: now)
+            #expect(erased.unconfirmed.count == 2, "the live store of r-1 and the store of r-2 (same token, it wrote c-1): not the replaced one")
+            let stale = try await pull(abandoned.resumeCursor)
+            #expect(stale.status == .gone && stale.json["code"] == "cursor_expired", "the replaced subscription is gone")
+            let otherPull = try await client.post("/v1/pull", #"{"after":"\#(other.resumeCursor.rawValue)","limit":100,"replica":"r-2"}"#, token: server.token)
+            #expect(otherPull.status == .ok, "another store's subscription stays")
+
+            var cursor = try codec.decode(PullResponse.self, from: first.text).nextCursor
+            for _ in 0..<3 { cursor = try codec.decode(PullResponse.self, from: try await pull(cursor).text).nextCursor }
+            let status = try await server.storage.erasureStatus(of: "c-1")
+            #expect(status?.unconfirmed.map(\.subscription).count == 1, "only the store of r-2 has not pulled since")
+        }
+    }
 }
 
 extension ScratchFolder {

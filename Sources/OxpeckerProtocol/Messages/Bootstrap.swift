@@ -11,23 +11,30 @@ public struct BootstrapRequest: WireMessage {
     public var page: SyncCursor?
     /// The most customers wanted: 1 to ``WireLimits/maximumCustomersPerPage``.
     public var limit: Int
+    /// The bootstrapping store's replica, if it says: a new snapshot of a store
+    /// replaces the store's earlier ones, which the server then forgets (an
+    /// erasure no longer waits for them to confirm a purge).
+    public var replica: ReplicaID?
 
     /// Makes a request.
-    public init(page: SyncCursor?, limit: Int) {
+    public init(page: SyncCursor?, limit: Int, replica: ReplicaID? = nil) {
         self.page = page
         self.limit = limit
+        self.replica = replica
     }
 
     public init(wire value: WireValue) throws(WireError) {
         var object = try value.object()
         page = try object.optionalMember("page")?.cursor()
         limit = try object.member("limit").int(in: 1...value.limits.maximumCustomersPerPage)
+        replica = try object.optionalMember("replica")?.identifier(ReplicaID.self)
         try object.finish()
     }
 
     public var wireJSON: JSONValue {
         var members: [String: JSONValue] = ["limit": .integer(Int64(limit))]
         if let page { members["page"] = .string(page.rawValue) }
+        if let replica { members["replica"] = .string(replica.rawValue) }
         return .object(members)
     }
 }

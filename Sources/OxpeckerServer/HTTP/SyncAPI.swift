@@ -89,7 +89,7 @@ struct SyncAPI: Sendable {
         let limit = min(bootstrap.limit, configuration.limits.maximumCustomersPerPage)
         var from: SyncCursor?
         if let sealed = bootstrap.page { from = try await cursors.open(sealed, for: device) }
-        let page = try await storage.snapshot(page: from, limit: limit, for: device, at: now)
+        let page = try await storage.snapshot(page: from, limit: limit, for: device, replica: bootstrap.replica, at: now)
         metrics.bootstrapped(page.customers.count, by: device, cursor: page.resumeCursor)
         var text = "{\"customers\":["
         for (index, customer) in page.customers.enumerated() {

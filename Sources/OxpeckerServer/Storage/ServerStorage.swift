@@ -164,8 +164,9 @@ public protocol ServerStorage: Sendable {
     /// ``ServerError`` `cursor_expired` for a cursor it does not know.
     func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> LogPage
     /// A page of the current state of the customers in the device's scopes
-    /// (`page` nil: start a new snapshot, which makes a new subscription).
-    func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage
+    /// (`page` nil: start a new snapshot, which makes a new subscription; the
+    /// device's earlier subscriptions of the same `replica` are forgotten).
+    func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> SnapshotPage
     /// Makes a token of `kind` (an admin token has no scopes).
     func createToken(_ kind: TokenKind, name: String, scopes: [String], expiresAt: Instant?, now: Instant) async throws -> IssuedToken
     /// Every token of `kind`, newest first.

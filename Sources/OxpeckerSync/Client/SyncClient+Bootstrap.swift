@@ -18,7 +18,7 @@ extension SyncClient {
         while true {
             let answer: BootstrapPage
             do {
-                answer = try await session.send(BootstrapRequest(page: page, limit: limit), to: .bootstrap, expecting: BootstrapPage.self)
+                answer = try await session.send(BootstrapRequest(page: page, limit: limit, replica: store.replica), to: .bootstrap, expecting: BootstrapPage.self)
             } catch SyncError.refused(let refusal) where refusal.code == .cursorExpired && page != nil && !restarted {
                 // The stored page belongs to a snapshot the server no longer has: start a new one.
                 logger.notice("the server no longer has the interrupted snapshot; starting the bootstrap again")

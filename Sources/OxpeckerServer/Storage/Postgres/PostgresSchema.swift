@@ -252,6 +252,13 @@ enum PostgresSchema {
                 "ALTER TABLE membership_epoch ADD COLUMN changes_from bigint NOT NULL DEFAULT 0",
                 "UPDATE membership_epoch SET epoch = epoch + 1, changes_from = epoch + 1",
             ]),
+        // The store a subscription belongs to, when it says (PostgresSubscriptions.create).
+        Migration(
+            name: "server-v10-subscription-replica",
+            statements: [
+                "ALTER TABLE subscription ADD COLUMN replica text COLLATE \"C\"",
+                "CREATE INDEX subscription_by_replica ON subscription (replica) WHERE replica IS NOT NULL",
+            ]),
     ]
 
     /// Applies the migrations not applied yet; returns their names.

@@ -76,10 +76,32 @@ struct PostgresSubscriptions {
 
     // MARK: Subscriptions
 
-    /// A new subscription for the device, holding nothing yet.
-    func create(at now: Instant) async throws -> Int64 {
-        try await connection.one(
-            "INSERT INTO subscription (token_id, created_at) VALUES (\(device.tokenID), \(now.description)) RETURNING id", as: Int64.self) ?? 0
+    /// A new subscription for the device, holding nothing yet; it replaces the
+    /// device's earlier subscriptions of the same store (as ``SQLiteSubscriptions/create(at:replica:)``).
+    func create(at now: Instant, replica: ReplicaID?) async throws -> Int64 {
+        let subscription = try await connection.one(
+            """
+            INSERT INTO subscription (token_id, created_at, replica) VALUES (\(device.tokenID), \(now.description), \(replica?.rawValue))
+            RETURNING id
+            """, as: Int64.self) ?? 0
+        if let replica {
+            let replaced = Array(try await texts(
+                """
+                SELECT id::text FROM subscription WHERE token_id = \(device.tokenID) AND replica = \(replica.rawValue) AND id <> \(subscription)
+                """).compactMap { Int64($0) })
+            if !replaced.isEmpty {
+                try await connection.run("DELETE FROM holding WHERE subscription = ANY(\(replaced))")
+                try await connection.run("DELETE FROM pending_holding WHERE subscription = ANY(\(replaced))")
+                try await connection.run("DELETE FROM pending_answer WHERE subscription = ANY(\(replaced))")
+                try await connection.run("DELETE FROM subscription WHERE id = ANY(\(replaced))")
+            }
+        }
+        return subscription
+    }
+
+    /// Records which store a subscription made before stores said so belongs to.
+    func bind(_ subscription: Int64, to replica: ReplicaID) async throws {
+        try await connection.run("UPDATE subscription SET replica = \(replica.rawValue) WHERE id = \(subscription) AND replica IS NULL")
     }
 
     /// Makes the customers `replica`'s store created by a push holdings of its
@@ -100,8 +122,8 @@ struct PostgresSubscriptions {
 
     /// A new subscription holding every customer visible now, already reconciled:
     /// the cursor of a device that reads the log from its start.
-    func createHoldingVisible(at now: Instant) async throws -> FeedCursor.LogCursor {
-        let subscription = try await create(at: now)
+    func createHoldingVisible(at now: Instant, replica: ReplicaID?) async throws -> FeedCursor.LogCursor {
+        let subscription = try await create(at: now, replica: replica)
         let visible = try await visibleCustomers()
         try await connection.run(
             "INSERT INTO holding (subscription, customer, since) SELECT \(subscription), unnest(\(visible)::text[]), 0")
@@ -352,9 +374,12 @@ extension PostgresServerStorage {
                 try await subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
                 cursor = parsed
             } else {
-                cursor = try await subscriptions.createHoldingVisible(at: now)
+                cursor = try await subscriptions.createHoldingVisible(at: now, replica: replica)
             }
-            if let replica { try await subscriptions.adoptPushedCustomers(of: replica, into: cursor.subscription) }
+            if let replica {
+                try await subscriptions.bind(cursor.subscription, to: replica)
+                try await subscriptions.adoptPushedCustomers(of: replica, into: cursor.subscription)
+            }
             if let page = try await subscriptions.reconcile(cursor, limit: limit, at: now) { return page }
             return try await subscriptions.logPage(
                 after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit,
@@ -362,7 +387,7 @@ extension PostgresServerStorage {
         }
     }
 
-    public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage {
+    public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> SnapshotPage {
         let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
         return try await transaction("reading a snapshot", snapshot: true) { connection in
             let subscriptions = PostgresSubscriptions(connection: connection, device: device)
@@ -372,7 +397,7 @@ extension PostgresServerStorage {
                 cursor = parsed
             } else {
                 cursor = FeedCursor.SnapshotCursor(
-                    position: try await subscriptions.top(), subscription: try await subscriptions.create(at: now), seq: 0,
+                    position: try await subscriptions.top(), subscription: try await subscriptions.create(at: now, replica: replica), seq: 0,
                     after: CustomerID(unchecked: ""))
             }
             return try await subscriptions.snapshotPage(cursor, limit: limit)

@@ -174,9 +174,12 @@ public final class SQLiteServerStorage: ServerStorage {
                 try subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
                 cursor = parsed
             } else {
-                cursor = try subscriptions.createHoldingVisible(at: now)
+                cursor = try subscriptions.createHoldingVisible(at: now, replica: replica)
             }
-            if let replica { try subscriptions.adoptPushedCustomers(of: replica, into: cursor.subscription) }
+            if let replica {
+                try subscriptions.bind(cursor.subscription, to: replica)
+                try subscriptions.adoptPushedCustomers(of: replica, into: cursor.subscription)
+            }
             if let page = try subscriptions.reconcile(cursor, limit: limit, at: now) { return page }
             return try subscriptions.logPage(
                 after: FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: cursor.seq), limit: limit,
@@ -184,7 +187,7 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, at now: Instant) async throws -> SnapshotPage {
+    public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> SnapshotPage {
         let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
         return try await state.writeDatabase { _, db in
             let subscriptions = SQLiteSubscriptions(db: db, device: device)
@@ -195,7 +198,7 @@ public final class SQLiteServerStorage: ServerStorage {
             } else {
                 let top = try Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0
                 cursor = FeedCursor.SnapshotCursor(
-                    position: top, subscription: try subscriptions.create(at: now), seq: 0, after: CustomerID(unchecked: ""))
+                    position: top, subscription: try subscriptions.create(at: now, replica: replica), seq: 0, after: CustomerID(unchecked: ""))
             }
             return try subscriptions.snapshotPage(cursor, limit: limit)
         }

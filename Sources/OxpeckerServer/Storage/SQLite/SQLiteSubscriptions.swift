@@ -109,11 +109,33 @@ struct SQLiteSubscriptions {
 
     // MARK: Subscriptions
 
-    /// A new subscription for the device, holding nothing yet.
-    func create(at now: Instant) throws -> Int64 {
+    /// A new subscription for the device, holding nothing yet. It replaces the
+    /// device's earlier subscriptions of the same store (`replica`), which are
+    /// forgotten: a store starts a new one only after clearing what it held.
+    func create(at now: Instant, replica: ReplicaID?) throws -> Int64 {
         try db.execute(
-            sql: "INSERT INTO subscription (token_id, created_at) VALUES (?, ?)", arguments: [device.tokenID, now.description])
-        return db.lastInsertedRowID
+            sql: "INSERT INTO subscription (token_id, created_at, replica) VALUES (?, ?, ?)",
+            arguments: [device.tokenID, now.description, replica?.rawValue])
+        let subscription = db.lastInsertedRowID
+        if let replica {
+            let replaced = try Int64.fetchAll(
+                db, sql: "SELECT id FROM subscription WHERE token_id = ? AND replica = ? AND id <> ?",
+                arguments: [device.tokenID, replica.rawValue, subscription])
+            for old in replaced {
+                for table in ["holding", "pending_holding", "pending_answer"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE subscription = ?", arguments: [old])
+                }
+                try db.execute(sql: "DELETE FROM subscription WHERE id = ?", arguments: [old])
+            }
+        }
+        return subscription
+    }
+
+    /// Records which store a subscription made before stores said so belongs to
+    /// (its next bootstrap then replaces it).
+    func bind(_ subscription: Int64, to replica: ReplicaID) throws {
+        try db.cachedStatement(sql: "UPDATE subscription SET replica = ? WHERE id = ? AND replica IS NULL")
+            .execute(arguments: [replica.rawValue, subscription])
     }
 
     /// Records that `replica`'s store created `customer` by a push: it holds it from
@@ -145,8 +167,8 @@ struct SQLiteSubscriptions {
 
     /// A new subscription holding every customer visible now, already reconciled:
     /// the cursor of a device that reads the log from its start.
-    func createHoldingVisible(at now: Instant) throws -> FeedCursor.LogCursor {
-        let subscription = try create(at: now)
+    func createHoldingVisible(at now: Instant, replica: ReplicaID?) throws -> FeedCursor.LogCursor {
+        let subscription = try create(at: now, replica: replica)
         let insert = try db.cachedStatement(sql: "INSERT INTO holding (subscription, customer, since) VALUES (?, ?, 0)")
         for customer in try visibleCustomers() { try insert.execute(arguments: [subscription, customer]) }
         try markReconciled(subscription)

@@ -187,5 +187,14 @@ enum ServerSchema {
                     UPDATE membership_epoch SET epoch = epoch + 1, changes_from = epoch + 1;
                     """)
         },
+        // The store a subscription belongs to, when it says (SQLiteSubscriptions.create): its new
+        // bootstrap replaces its earlier subscriptions.
+        ServerMigration(name: "server-v10-subscription-replica") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE subscription ADD COLUMN replica TEXT;
+                    CREATE INDEX subscription_by_replica ON subscription(replica) WHERE replica IS NOT NULL;
+                    """)
+        },
     ]
 }

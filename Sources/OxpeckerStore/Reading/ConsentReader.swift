@@ -15,7 +15,7 @@ enum ConsentReader {
             + (purpose == nil ? "" : " AND purpose = ?") + " ORDER BY hlc"
         var arguments: StatementArguments = [customer.rawValue]
         if let purpose { arguments += [purpose] }
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try storedEvent($0, from: 0) }
+        return try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments).map { try storedEvent($0, from: 0) })
     }
 
     /// The event in the columns id, purpose, status, source, at, hlc, observed of `row`, from `first` on.

@@ -122,7 +122,8 @@ public struct StoreReader {
     /// The customer's notes, newest first, `limit` at a time after skipping `offset`.
     public func notes(of id: CustomerID, newestFirst: Bool = true, limit: Int = 50, offset: Int = 0) throws -> [Note] {
         let order = newestFirst ? "DESC" : "ASC"
-        let rows = try Row.fetchAll(
+        // A cursor decodes each row in place (fetchAll would copy every row first).
+        let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
                     SELECT n.id, n.author, n.channel, n.at, n.sentiment, n.follow_up, n.replica,
@@ -133,7 +134,7 @@ public struct StoreReader {
                     WHERE n.customer_id = ? ORDER BY n.at \(order), n.id \(order) LIMIT ? OFFSET ?
                     """),
             arguments: [id.rawValue, limit, offset])
-        return try rows.map { row in
+        return try Array(rows.map { row in
             let redactedBy: String? = row[9]
             return Note(
                 id: RecordID(unchecked: row[0]), customer: id, author: row[1], channel: Channel(rawValue: row[2]),
@@ -142,25 +143,27 @@ public struct StoreReader {
                 followUp: try (row[5] as String?).map { try LocalDate(parsing: $0) }, revisionCount: row[8],
                 redaction: try redactedBy.map { Redaction(by: $0, at: try Instant(parsing: row[10]), reason: row[11]) },
                 device: ReplicaID(unchecked: row[6]))
-        }
+        })
     }
 
     /// The customer's life events, latest date first.
     public func lifeEvents(of id: CustomerID) throws -> [LifeEvent] {
-        try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT id, type, date, source, confidence, detail FROM life_event WHERE customer_id = ? ORDER BY date DESC, id"),
-            arguments: [id.rawValue]
-        ).map(Self.lifeEvent)
+        try Array(
+            Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT id, type, date, source, confidence, detail FROM life_event WHERE customer_id = ? ORDER BY date DESC, id"),
+                arguments: [id.rawValue]
+            ).map(Self.lifeEvent))
     }
 
     /// The customer's contacts, newest first.
     public func contacts(of id: CustomerID, limit: Int = 100) throws -> [ContactRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT id, channel, purpose, topic, at, outcome FROM contact WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
-            arguments: [id.rawValue, limit]
-        ).map(Self.contactRecord)
+        try Array(
+            Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT id, channel, purpose, topic, at, outcome FROM contact WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
+                arguments: [id.rawValue, limit]
+            ).map(Self.contactRecord))
     }
 
     /// Every consent decision of the customer, oldest first.

@@ -101,6 +101,9 @@ public final class CustomerStore: Sendable {
         }
     }
 
+    /// How much of the store file reads may map into memory (address space, not memory used).
+    static let mappedBytes = 1 << 30
+
     static func configuration(_ options: StoreOptions) -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -110,6 +113,10 @@ public final class CustomerStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Purged and erased customers leave no readable trace in freed pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Reads map the file instead of copying every page through read(2): the copies were
+            // a quarter of the time of opening a customer in a large store. Writes still go
+            // through the WAL as before.
+            try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)")
         }
         return configuration
     }
@@ -180,7 +187,7 @@ public final class CustomerStore: Sendable {
     public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
         let path = self.path
         do {
-            return try await pool.read { db in try body(StoreReader(db: db)) }
+            return try await pool.unsafeRead { db in try Self.inReadTransaction(db, body) }
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path)
         }
@@ -188,7 +195,23 @@ public final class CustomerStore: Sendable {
 
     /// The synchronous form of ``read(_:)``.
     public func readNow<T>(_ body: (StoreReader) throws -> T) throws -> T {
-        try Self.mapErrors(path: path) { try pool.read { db in try body(StoreReader(db: db)) } }
+        try Self.mapErrors(path: path) { try pool.unsafeRead { db in try Self.inReadTransaction(db, body) } }
+    }
+
+    /// Runs `body` in one read transaction on `db`, a pooled reader connection (read-only), so
+    /// that it reads one snapshot. What GRDB's `read` does, with BEGIN and COMMIT kept prepared:
+    /// `read` prepares both anew on every call, a quarter of the time of reading a profile.
+    private static func inReadTransaction<T>(_ db: Database, _ body: (StoreReader) throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
+        do {
+            let result = try body(StoreReader(db: db))
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return result
+        } catch {
+            if !db.isInsideTransaction { throw error }
+            try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute()
+            throw error
+        }
     }
 
     /// Copies the write-ahead log into the database file and empties it, so that

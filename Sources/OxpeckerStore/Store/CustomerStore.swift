@@ -101,7 +101,7 @@ public final class CustomerStore: Sendable {
         }
     }
 
-    /// How much of the store file reads may map into memory (address space, not memory used).
+    /// How much of the store file a reader may map into memory (address space; touched pages count as resident).
     static let mappedBytes = 1 << 30
 
     static func configuration(_ options: StoreOptions) -> Configuration {
@@ -113,10 +113,13 @@ public final class CustomerStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Purged and erased customers leave no readable trace in freed pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            // Reads map the file instead of copying every page through read(2): the copies were
-            // a quarter of the time of opening a customer in a large store. Writes still go
-            // through the WAL as before.
-            try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)")
+            // The pool's readers (read-only connections) map the file instead of copying every
+            // page through read(2): the copies were a quarter of the time of opening a customer
+            // in a large store. The writer does not: mapped pages count as the process's
+            // resident memory, and a device applying a long sync must stay small.
+            if db.configuration.readonly {
+                try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)")
+            }
         }
         return configuration
     }

@@ -67,6 +67,44 @@ struct ScopeTests {
         }
     }
 
+    @Test("a bootstrap in small pages brings every customer of several scopes once, in id order, and no other", arguments: ServerBackend.all)
+    func bootstrapPagesOverScopes(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        let now = Instant(millisecondsSince1970: 1_764_000_000_000)
+        let writer = try await server.storage.createToken(
+            name: "head-office", scopes: ["branch:A", "branch:B", "branch:C", "branch:D"], expiresAt: nil, now: now).secret
+        let device = try await server.storage.createToken(name: "laptop", scopes: ["branch:C", "branch:A", "branch:B"], expiresAt: nil, now: now).secret
+        try await server.test { client in
+            // c-03 and c-10 are in two of the device's scopes, c-06 is in branch:A twice (two live tags),
+            // c-07 left branch:B; c-04, c-07 and c-11 are only in branch:D.
+            let homes: [(String, String)] = [
+                ("c-01", "branch:A"), ("c-02", "branch:B"), ("c-03", "branch:A"), ("c-03", "branch:B"), ("c-04", "branch:D"),
+                ("c-05", "branch:C"), ("c-06", "branch:A"), ("c-07", "branch:D"), ("c-07", "branch:B"), ("c-08", "branch:A"),
+                ("c-09", "branch:C"), ("c-10", "branch:B"), ("c-10", "branch:C"), ("c-11", "branch:D"), ("c-12", "branch:A"),
+            ]
+            var changes = try homes.enumerated().map { index, home in
+                try scopeChange(Int64(index + 1), replica: "r-w", customer: CustomerID(unchecked: home.0), scope: home.1)
+            }
+            let addedToB = try HybridTimestamp(wallMillis: 1_764_000_000_000 + 9, counter: 0, replica: "r-w")
+            changes.append(try scopeChange(16, replica: "r-w", customer: "c-07", scope: "branch:B", op: "remove", observed: [addedToB]))
+            for body in [pushBody(changes, replica: "r-w"), pushBody([try scopeChange(1, replica: "r-x", customer: "c-06", scope: "branch:A")], replica: "r-x")] {
+                let pushed = try await client.post("/v1/push", body, token: writer)
+                #expect(pushed.json["results"]?.arrayValue?.allSatisfy { $0["outcome"] == "accepted" } == true)
+            }
+            var received: [String] = []
+            var page: String?
+            repeat {
+                let request = page.map { "{\"limit\":2,\"page\":\"\($0)\"}" } ?? "{\"limit\":2}"
+                let answer = try WireCodec().decode(BootstrapPage.self, from: try await client.post("/v1/bootstrap", request, token: device).text)
+                #expect(answer.customers.count <= 2)
+                received += answer.customers.map(\.customer.rawValue)
+                page = answer.nextPage?.rawValue
+            } while page != nil && received.count < 100
+            #expect(received == ["c-01", "c-02", "c-03", "c-05", "c-06", "c-08", "c-09", "c-10", "c-12"])
+        }
+    }
+
     @Test("a cursor of one token is refused for another: cursor_expired, nothing read", arguments: ServerBackend.all)
     func cursorOfAnotherToken(backend: ServerBackend) async throws {
         let server = try await ServerHarness.make(backend)

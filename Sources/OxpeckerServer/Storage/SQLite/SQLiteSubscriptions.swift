@@ -58,19 +58,29 @@ struct SQLiteSubscriptions {
     /// The customers in the device's scopes now, in id order, after `after`, at most `limit` (nil: all).
     func visibleCustomers(after: String = "", limit: Int? = nil) throws -> [String] {
         guard !device.scopes.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: device.scopes.count).joined(separator: ", ")
-        var arguments = StatementArguments(device.scopes)
-        arguments += [after]
-        var sql = """
-            SELECT DISTINCT customer_id FROM set_element
-            WHERE field = 'scopes' AND removed_hlc IS NULL AND element IN (\(marks)) AND customer_id > ?
-            ORDER BY customer_id
-            """
-        if let limit {
-            sql += " LIMIT ?"
-            arguments += [limit]
+        guard let limit else {
+            let marks = Array(repeating: "?", count: device.scopes.count).joined(separator: ", ")
+            return try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT customer_id FROM set_element
+                    WHERE field = 'scopes' AND removed_hlc IS NULL AND element IN (\(marks)) AND customer_id > ?
+                    ORDER BY customer_id
+                    """,
+                arguments: StatementArguments(device.scopes) + [after])
         }
-        return try String.fetchAll(db, sql: sql, arguments: arguments)
+        // The first `limit` of each scope, merged: one query over several scopes sorts every
+        // visible customer after `after` (a bootstrap page cost O(customers), the bootstrap
+        // O(customers²)); one ordered index range per scope stops at `limit`.
+        let firstOfScope = try db.cachedStatement(
+            sql: """
+                SELECT DISTINCT customer_id FROM set_element
+                WHERE field = 'scopes' AND element = ? AND removed_hlc IS NULL AND customer_id > ?
+                ORDER BY customer_id LIMIT ?
+                """)
+        var found = Set<String>()
+        for scope in Set(device.scopes) { found.formUnion(try String.fetchAll(firstOfScope, arguments: [scope, after, limit])) }
+        return Array(found.sorted().prefix(limit))
     }
 
     /// Whether `customer` is in one of the device's scopes now.

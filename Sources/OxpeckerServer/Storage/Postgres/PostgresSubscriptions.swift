@@ -85,10 +85,11 @@ struct PostgresSubscriptions {
             RETURNING id
             """, as: Int64.self) ?? 0
         if let replica {
-            let replaced = Array(try await texts(
-                """
-                SELECT id::text FROM subscription WHERE token_id = \(device.tokenID) AND replica = \(replica.rawValue) AND id <> \(subscription)
-                """).compactMap { Int64($0) })
+            var replaced: [Int64] = []
+            let rows = try await connection.query(
+                "SELECT id FROM subscription WHERE token_id = \(device.tokenID) AND replica = \(replica.rawValue) AND id <> \(subscription)",
+                logger: connection.logger)
+            for try await id in rows.decode(Int64.self) { replaced.append(id) }
             if !replaced.isEmpty {
                 try await connection.run("DELETE FROM holding WHERE subscription = ANY(\(replaced))")
                 try await connection.run("DELETE FROM pending_holding WHERE subscription = ANY(\(replaced))")

@@ -250,18 +250,12 @@ struct LiveServer: Sendable {
 
     /// The numbers of `replica`'s changes in the server's log, in log order.
     func loggedNumbers(of replica: ReplicaID) async throws -> [Int64] {
-        let transport = try HTTPSyncTransport(server: url)
-        var cursor: SyncCursor?
-        var numbers: [Int64] = []
-        while true {
-            let response = try await transport.post(
-                path: "/v1/pull", body: WireCodec().encode(PullRequest(after: cursor, limit: 1000)),
-                headers: [("Oxpecker-Protocol", "1"), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")])
-            let page = try WireCodec().decode(PullResponse.self, from: response.body)
-            numbers += page.items.filter { $0.replica == replica }.map(\.number)
-            cursor = page.nextCursor
-            if !page.hasMore { return numbers }
-        }
+        try await loggedChanges(token: token).filter { $0.replica == replica }.map(\.number)
+    }
+
+    /// Every change in the server's log, read by pulling from its very start with `token`.
+    func loggedChanges(token: String) async throws -> [ChangeItem] {
+        try await wholeLog(of: url, token: token)
     }
 }
 

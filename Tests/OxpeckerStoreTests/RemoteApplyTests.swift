@@ -89,6 +89,31 @@ struct RemoteApplyTests {
         #expect(conflicts == elsewhere)
     }
 
+    @Test("an advisor confirming a present element wins over a removal made concurrently elsewhere (add wins)")
+    func confirmedElementSurvivesConcurrentRemove() async throws {
+        let folder = try TemporaryFolder()
+        let a = try makeStore(in: folder)
+        let b = try CustomerStore.create(at: folder.path("b.oxpecker"), options: StoreOptions(durability: .normal))
+        try await a.write { writer in
+            try writer.createCustomer("c-1003")
+            try writer.add("vinohrady", to: .interests, of: "c-1003")
+        }
+        try await b.apply(try await a.read { try $0.outbox() })
+        let shared = try await a.read { try $0.outbox() }.count
+        // Offline, both at once: A removes the interest, B confirms it.
+        try await a.write { try $0.remove("vinohrady", from: .interests, of: "c-1003") }
+        try await b.write { try $0.add("vinohrady", to: .interests, of: "c-1003") }
+        let fromA = try await a.read { try $0.outbox() }.dropFirst(shared)
+        let fromB = try await b.read { try $0.outbox() }
+        #expect(fromB.count == 1, "the confirmation is a change to sync")
+        try await a.apply(fromB)
+        try await b.apply(Array(fromA))
+        for store in [a, b] {
+            #expect(try await store.read { try $0.profile(of: "c-1003") }.sets["interests"] == ["vinohrady"])
+        }
+        #expect(try exportText(a) == exportText(b))
+    }
+
     @Test("an older remote write never replaces a newer local one that is not pushed yet")
     func localNewerWins() async throws {
         let folder = try TemporaryFolder()

@@ -43,7 +43,15 @@ enum PushRules {
     /// `stored` is this change (a retry: a duplicate). Another body comes from a second store with this
     /// replica id (a copied file).
     static func replicaConflict(of change: Change, stored: String) -> PushResult? {
-        guard stored != WireCodec().encodeText(change) else { return nil }
+        let codec = WireCodec()
+        guard stored != codec.encodeText(change) else { return nil }
+        // A retry of a note or revision whose text a redaction removed since, on the server
+        // (the log keeps it without) or on the device (the outbox sends it without).
+        if RedactionRules.note(whoseTextIsIn: change) != nil, let logged = try? codec.decode(Change.self, from: stored),
+            codec.encodeText(RedactionRules.withoutText(logged) ?? logged) == codec.encodeText(RedactionRules.withoutText(change) ?? change)
+        {
+            return nil
+        }
         return PushResult(
             number: change.number, outcome: .rejected, reason: .replicaConflict,
             message: "the server holds a different change \(change.replica)#\(change.number): two stores share this replica id (a copied store file?); this change is kept aside, make a new store with `oxpecker init`")

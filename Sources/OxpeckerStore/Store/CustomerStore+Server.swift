@@ -45,14 +45,9 @@ extension CustomerStore {
     /// A write transaction with the store's writer and the database itself, for
     /// the server's own tables.
     public func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (StoreWriter, Database) throws -> T) async throws -> T {
-        let clock = options.clock
-        let path = self.path
         do {
-            return try await pool.write { db in
-                let writer = try StoreWriter(db: db, wallClock: clock)
-                let result = try body(writer, db)
-                try writer.finish()
-                return result
+            return try await pool.writeWithoutTransaction { db in
+                try self.transaction(db) { writer in try body(writer, db) }
             }
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path)

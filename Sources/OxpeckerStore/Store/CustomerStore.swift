@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import OxpeckerProtocol
+import Synchronization
 
 /// A customer store: one SQLite file on a device, holding customers, their
 /// context and notes, and the outbox of changes waiting to be synced.
@@ -20,6 +21,9 @@ public final class CustomerStore: Sendable {
     public let replica: ReplicaID
     let pool: DatabasePool
     let options: StoreOptions
+    /// Whether the write-ahead log may still hold data a committed write removed
+    /// (its checkpoint could not finish); see ``transaction(_:_:)``.
+    let walHoldsRemovedData = Mutex(false)
 
     init(path: String, pool: DatabasePool, options: StoreOptions) throws {
         self.path = path
@@ -146,15 +150,8 @@ public final class CustomerStore: Sendable {
     /// changes, commits together or not at all.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
-        let clock = options.clock
-        let path = self.path
         do {
-            return try await pool.write { db in
-                let writer = try StoreWriter(db: db, wallClock: clock)
-                let result = try body(writer)
-                try writer.finish()
-                return result
-            }
+            return try await pool.writeWithoutTransaction { db in try self.transaction(db, body) }
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path)
         }
@@ -163,15 +160,39 @@ public final class CustomerStore: Sendable {
     /// The synchronous form of ``write(_:)``, for command-line tools and benchmarks.
     @discardableResult
     public func writeNow<T>(_ body: (StoreWriter) throws -> T) throws -> T {
-        let clock = options.clock
-        return try Self.mapErrors(path: path) {
-            try pool.write { db in
-                let writer = try StoreWriter(db: db, wallClock: clock)
-                let result = try body(writer)
-                try writer.finish()
-                return result
-            }
+        try Self.mapErrors(path: path) {
+            try pool.writeWithoutTransaction { db in try transaction(db, body) }
         }
+    }
+
+    /// One write transaction on the writer connection `db`: `body`'s writes with
+    /// the writer's clock, outbox numbers and search index saved before commit.
+    ///
+    /// A transaction that removed personal data (a redaction, a purge, an erasure)
+    /// leaves the pages as they were, text included, in the write-ahead log: right
+    /// after the commit, still on the writer, a checkpoint copies the new pages into
+    /// the file (where `secure_delete` zeroed the old content) and truncates the log.
+    /// A reader busy past the timeout can keep it from finishing; the store then
+    /// remembers it and the next write tries again. The commit stands either way.
+    func transaction<T>(_ db: Database, _ body: (StoreWriter) throws -> T) throws -> T {
+        try db.beginTransaction()
+        let result: T
+        let removedData: Bool
+        do {
+            let writer = try StoreWriter(db: db, wallClock: options.clock)
+            result = try body(writer)
+            try writer.finish()
+            removedData = writer.removedPersonalData
+            try db.commit()
+        } catch {
+            if db.isInsideTransaction { try? db.rollback() }
+            throw error
+        }
+        if removedData || walHoldsRemovedData.withLock({ $0 }) {
+            let done = (try? db.checkpoint(.truncate)) != nil
+            walHoldsRemovedData.withLock { $0 = !done }
+        }
+        return result
     }
 
     /// Merges changes from other replicas in one transaction; see ``StoreWriter/apply(_:)``.

@@ -120,6 +120,7 @@ extension StoreWriter {
     public func purge(_ customer: CustomerID, keepingSetAside: Bool = false) throws -> PurgeReport {
         let key = [customer.rawValue]
         knownCustomers.remove(customer.rawValue)
+        removedPersonalData = true
         let existed = try Bool.fetchOne(db, sql: "SELECT 1 FROM customer WHERE id = ?", arguments: StatementArguments(key)) ?? false
         try db.execute(
             sql: "DELETE FROM search_index WHERE rowid IN (SELECT rowid FROM search_document WHERE customer_id = ?)",

@@ -70,15 +70,33 @@ extension StoreWriter {
             sql: "INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [note.rawValue, customer.rawValue, by, at.description, reason, stamp.description, replica.rawValue])
         try db.cachedStatement(sql: "UPDATE note_revision SET text = NULL WHERE note_id = ?").execute(arguments: [note.rawValue])
-        // Changes still waiting in the outbox must not carry the text off this device either.
+        try forgetText(of: note)
+        return true
+    }
+
+    /// After a redaction, made here or received: changes still waiting in the outbox or
+    /// kept aside must not carry the text off this device; the note's words leave the
+    /// search index, including the older segments FTS5 keeps them in; and the
+    /// write-ahead log is emptied after the commit.
+    func forgetText(of note: RecordID) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE outbox SET value = json_set(value, '$.text', NULL)
-                WHERE (entity = 'note' AND record = ?1) OR (entity = 'note_revision' AND json_extract(value, '$.note') = ?1)
+                WHERE ((entity = 'note' AND record = ?1) OR (entity = 'note_revision' AND json_extract(value, '$.note') = ?1))
+                  AND json_extract(value, '$.text') IS NOT NULL
+                """
+        ).execute(arguments: [note.rawValue])
+        try db.cachedStatement(
+            sql: """
+                UPDATE push_rejection SET change = json_set(change, '$.value.text', NULL)
+                WHERE ((json_extract(change, '$.entity') = 'note' AND json_extract(change, '$.record') = ?1)
+                       OR (json_extract(change, '$.entity') = 'note_revision' AND json_extract(change, '$.value.note') = ?1))
+                  AND json_extract(change, '$.value.text') IS NOT NULL
                 """
         ).execute(arguments: [note.rawValue])
         try SearchIndex.reindexNote(note, in: db)
-        return true
+        searchIndexNeedsCompaction = true
+        removedPersonalData = true
     }
 
     private func customerOfNote(_ note: RecordID) throws -> CustomerID {

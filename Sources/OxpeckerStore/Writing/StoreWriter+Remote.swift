@@ -76,7 +76,7 @@ extension StoreWriter {
                 [note, customer, by, at, reason, hlc, change.replica.rawValue])
             guard db.changesCount > 0 else { return .unchanged }
             try execute("UPDATE note_revision SET text = NULL WHERE note_id = ?", [note])
-            try SearchIndex.reindexNote(RecordID(unchecked: note), in: db)
+            try forgetText(of: RecordID(unchecked: note))
             return .applied
         case .consent(let id, let purpose, let status, let source, let at):
             try execute(

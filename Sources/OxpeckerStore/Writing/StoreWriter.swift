@@ -38,6 +38,9 @@ public final class StoreWriter {
     /// Whether a purge removed search documents: the full-text index is then
     /// rewritten once, in ``finish()``, so that no deleted word stays in its pages.
     var searchIndexNeedsCompaction = false
+    /// Whether this transaction removed personal data (a redaction, a purge, an
+    /// erasure): the store then empties the write-ahead log after the commit.
+    var removedPersonalData = false
 
     init(db: Database, wallClock: WallClock) throws {
         self.db = db
@@ -257,7 +260,11 @@ public final class StoreWriter {
 
     // MARK: Sets
 
-    /// Adds `element` to a set field. Returns false if it was there already (nothing recorded).
+    /// Adds `element` to a set field. Returns false if it was there already.
+    ///
+    /// The add is recorded either way, with a fresh tag: a person confirming an
+    /// element that is present must win over a removal made concurrently
+    /// elsewhere, which saw only the earlier tags (add wins).
     @discardableResult
     public func add(_ element: String, to set: ProfileSet, of customer: CustomerID) throws -> Bool {
         try add(element, toSetNamed: set.descriptor, of: customer)
@@ -274,13 +281,13 @@ public final class StoreWriter {
     public func add(_ element: String, toSetNamed field: FieldDescriptor, of customer: CustomerID) throws -> Bool {
         try requireSet(field, element: element)
         try requireCustomer(customer)
-        guard try liveTags(of: element, in: field.name, of: customer).isEmpty else { return false }
+        let present = try !liveTags(of: element, in: field.name, of: customer).isEmpty
         let stamp = try appendChange(
             customer: customer, entity: .profile, field: field.name, record: nil, kind: .addWinsSet,
             value: ["element": .string(element), "op": "add"])
         try db.cachedStatement(sql: "INSERT INTO set_element (customer_id, field, element, tag) VALUES (?, ?, ?, ?)")
             .execute(arguments: [customer.rawValue, field.name, element, stamp.description])
-        return true
+        return !present
     }
 
     /// Removes `element` from the set field `field`; see ``remove(_:from:of:)``.

@@ -68,7 +68,8 @@ private struct SetElementEdit {
         let unchanged = elements.filter { !changed.contains($0) }
         if !changed.isEmpty { Console.out("\(verb) \(field.name) of \(customer): \(changed.joined(separator: ", "))") }
         if !unchanged.isEmpty {
-            Console.out("\(adding ? "already in" : "not in") \(field.name) of \(customer): \(unchanged.joined(separator: ", "))")
+            // A present element is added again (it then wins over a removal made elsewhere meanwhile).
+            Console.out("\(adding ? "confirmed (already in)" : "not in") \(field.name) of \(customer): \(unchanged.joined(separator: ", "))")
         }
     }
 }

@@ -147,26 +147,29 @@ final class SyncServerProcess: @unchecked Sendable {
         return nil
     }
 
-    /// Every change in the server's log, read by pulling from its very start
-    /// with `token` (over the sync client's own HTTP transport).
+    /// Every change in the server's log, read by pulling from its very start with `token`.
     func loggedChanges(token: String) async throws -> [ChangeItem] {
-        let transport = try HTTPSyncTransport(server: url)
-        var limits = WireLimits.standard
-        limits.maximumBodyBytes = 256 << 20
-        let codec = WireCodec(limits: limits)
-        var cursor: SyncCursor?
-        var items: [ChangeItem] = []
-        while true {
-            let response = try await transport.post(
-                path: "/v1/pull", body: WireCodec().encode(PullRequest(after: cursor, limit: 1000)),
-                headers: [
-                    ("Oxpecker-Protocol", "1"), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
-                ])
-            try #require(response.status == 200, "pull: HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))")
-            let page = try codec.decode(PullResponse.self, from: response.body)
-            items += page.items
-            cursor = page.nextCursor
-            if !page.hasMore { return items }
-        }
+        try await wholeLog(of: url, token: token)
+    }
+}
+
+/// Every change in the log of the server at `url`, read by pulling from its very
+/// start with `token` (over the sync client's own HTTP transport).
+func wholeLog(of url: String, token: String) async throws -> [ChangeItem] {
+    let transport = try HTTPSyncTransport(server: url)
+    var limits = WireLimits.standard
+    limits.maximumBodyBytes = 256 << 20
+    let codec = WireCodec(limits: limits)
+    var cursor: SyncCursor?
+    var items: [ChangeItem] = []
+    while true {
+        let response = try await transport.post(
+            path: "/v1/pull", body: WireCodec().encode(PullRequest(after: cursor, limit: 1000)),
+            headers: [("Oxpecker-Protocol", "1"), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")])
+        try #require(response.status == 200, "pull: HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+        let page = try codec.decode(PullResponse.self, from: response.body)
+        items += page.items
+        cursor = page.nextCursor
+        if !page.hasMore { return items }
     }
 }

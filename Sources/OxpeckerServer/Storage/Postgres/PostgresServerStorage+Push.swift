@@ -60,7 +60,7 @@ private struct PostgresPush {
     }
 
     private struct Accepted {
-        let change: Change
+        var change: Change
         var superseded: Bool
     }
 
@@ -156,7 +156,9 @@ private struct PostgresPush {
             results[index] = PushResult(number: change.number, outcome: .accepted)
         }
 
+        let redactions = try await redact(&accepted)
         try await append(accepted, superseding: supersede)
+        try await blankLoggedText(of: redactions)
         try await recordPushedCustomers(Set(accepted.map(\.change.customer.rawValue)).subtracting(knownBefore))
         try await store(scopeChanges)
         try await storeRefusals(newRefusals)
@@ -260,6 +262,51 @@ private struct PostgresPush {
             live[customer + "\u{1F}" + field, default: []].append(LiveRegister(position: position, index: nil, hlc: hlc))
         }
         return live
+    }
+
+    // MARK: Redactions
+
+    /// Stores accepted notes and revisions of redacted notes (redacted before, or in this
+    /// push) without their text (``RedactionRules``); returns the notes this push redacts,
+    /// by customer.
+    private func redact(_ accepted: inout [Accepted]) async throws -> [String: Set<String>] {
+        var redactions: [String: Set<String>] = [:]
+        for item in accepted {
+            if let note = RedactionRules.note(redactedBy: item.change) { redactions[item.change.customer.rawValue, default: []].insert(note) }
+        }
+        let carryingText = accepted.indices.filter { RedactionRules.withoutText(accepted[$0].change) != nil }
+        guard !carryingText.isEmpty else { return redactions }
+        let customers = Array(Set(carryingText.map { accepted[$0].change.customer.rawValue }))
+        var redacted = Set(redactions.values.joined())
+        let codec = WireCodec()
+        for body in try await texts("SELECT body FROM change_log WHERE customer = ANY(\(customers)) AND entity = 'note_redaction'") {
+            if let note = RedactionRules.note(redactedBy: try codec.decode(Change.self, from: body)) { redacted.insert(note) }
+        }
+        for index in carryingText {
+            let change = accepted[index].change
+            if let note = RedactionRules.note(whoseTextIsIn: change), redacted.contains(note), let blanked = RedactionRules.withoutText(change) {
+                accepted[index].change = blanked
+            }
+        }
+        return redactions
+    }
+
+    /// Removes the text of the redacted notes' changes logged before this push.
+    private func blankLoggedText(of redactions: [String: Set<String>]) async throws {
+        guard !redactions.isEmpty else { return }
+        var logged: [(position: Int64, body: String)] = []
+        let rows = try await connection.query(
+            "SELECT position, body FROM change_log WHERE customer = ANY(\(Array(redactions.keys))) AND entity IN ('note', 'note_revision')",
+            logger: connection.logger)
+        for try await (position, body) in rows.decode((Int64, String).self) { logged.append((position, body)) }
+        let blanked = try RedactionRules.blankedBodies(logged, of: Set(redactions.values.joined()))
+        guard !blanked.isEmpty else { return }
+        try await connection.run(
+            """
+            UPDATE change_log SET body = u.body
+            FROM unnest(\(blanked.map(\.position))::bigint[], \(blanked.map(\.body))::text[]) AS u(position, body)
+            WHERE change_log.position = u.position
+            """)
     }
 
     // MARK: Writing

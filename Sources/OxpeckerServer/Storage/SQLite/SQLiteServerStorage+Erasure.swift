@@ -51,10 +51,7 @@ extension SQLiteServerStorage {
             try SQLiteAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", in: db)
         }
-        // The new pages hold no trace (secure_delete), but the write-ahead log still holds their
-        // earlier versions, with the personal data: copy it into the file and empty it. Best effort:
-        // the erasure is done whatever happens here (a reader busy past the timeout can stop it).
-        try? await state.checkpoint()
+        // The purge emptied the write-ahead log after the commit (CustomerStore's transaction).
         guard let status = try await erasureStatus(of: customer) else { throw ErasureError.unknownCustomer(customer) }
         return status
     }

@@ -100,6 +100,7 @@ public final class SQLiteServerStorage: ServerStorage {
         case .rejected(let reason):
             return try refuse(change, .invalidChange, reason, in: db)
         case .applied, .unchanged:
+            let stored = try redacting(change, in: db)
             var superseded = false
             if change.kind == .register, change.entity == .profile {
                 // Only the latest write of a register still matters for a snapshot.
@@ -122,7 +123,7 @@ public final class SQLiteServerStorage: ServerStorage {
                     """
             ).execute(arguments: [
                 change.replica.rawValue, number, change.hlc.description, change.customer.rawValue, change.entity.rawValue, change.field,
-                change.kind.rawValue, WireCodec().encodeText(change), superseded, device.tokenID, receivedAt,
+                change.kind.rawValue, WireCodec().encodeText(stored), superseded, device.tokenID, receivedAt,
             ])
             if PushRules.movesScopes(change) {
                 try SQLiteSubscriptions.bumpEpoch(for: change.customer.rawValue, in: db)  // who sees this customer may have changed
@@ -133,6 +134,27 @@ public final class SQLiteServerStorage: ServerStorage {
             try SQLiteAudit.recordChange(change, by: device, at: receivedAt, in: db)
             return PushResult(number: number, outcome: .accepted)
         }
+    }
+
+    /// The form of an accepted change the log keeps (``RedactionRules``): without its
+    /// text if its note is redacted (the state, merged already, says); and a redaction
+    /// removes the text of its note's changes logged before.
+    private static func redacting(_ change: Change, in db: Database) throws -> Change {
+        if let note = RedactionRules.note(redactedBy: change) {
+            let logged = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT position, body FROM change_log WHERE customer = ? AND entity IN ('note', 'note_revision')"),
+                arguments: [change.customer.rawValue]
+            ).map { (position: $0[0] as Int64, body: $0[1] as String) }
+            for (position, body) in try RedactionRules.blankedBodies(logged, of: [note]) {
+                try db.cachedStatement(sql: "UPDATE change_log SET body = ? WHERE position = ?").execute(arguments: [body, position])
+            }
+            return change
+        }
+        guard let note = RedactionRules.note(whoseTextIsIn: change), let blanked = RedactionRules.withoutText(change),
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM note_redaction WHERE note_id = ?"), arguments: [note]) ?? false
+        else { return change }
+        return blanked
     }
 
     private static func refuse(_ change: Change, _ code: ErrorCode, _ message: String, in db: Database) throws -> PushResult {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OxpeckerProtocol
 import OxpeckerServer
 import OxpeckerStore
@@ -114,6 +115,51 @@ struct RedactionTests {
         }
     }
 
+    @Test("an upgrade removes the text of notes redacted before the log kept them without it", arguments: ServerBackend.all)
+    func upgradeBlanksEarlierRedactions(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        let stamp = { (number: Int64) in try HybridTimestamp(wallMillis: 1_764_000_000_000 + number, counter: 0, replica: "r-1") }
+        let note = Change(
+            replica: "r-1", number: 2, hlc: try stamp(2), customer: "c-1", entity: .note, field: nil, record: "n-1", kind: .appendOnlyLog,
+            value: ["author": "a-1", "channel": "branch", "at": "2026-11-24T10:00:00.000Z", "text": "Zorvexia, told in confidence"])
+        let kept = Change(
+            replica: "r-1", number: 3, hlc: try stamp(3), customer: "c-1", entity: .note, field: nil, record: "n-2", kind: .appendOnlyLog,
+            value: ["author": "a-1", "channel": "branch", "at": "2026-11-24T10:00:00.000Z", "text": "Renovating in Brindlemoor"])
+        let redaction = Change(
+            replica: "r-1", number: 4, hlc: try stamp(4), customer: "c-1", entity: .noteRedaction, field: nil, record: "n-1",
+            kind: .appendOnlyLog, value: ["note": "n-1", "by": "dpo-office", "at": "2026-11-24T11:00:00.000Z"])
+        try await server.test { client in
+            let pushed = try await client.post("/v1/push", pushBody([try scopeChange(1), note, kept, redaction]), token: server.token)
+            #expect(pushed.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted", "accepted", "accepted"])
+        }
+        // The log as a release before this one left it: the redacted note's text still there, the migration not run.
+        let original = WireCodec().encodeText(note).replacingOccurrences(of: "'", with: "''")
+        switch backend {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: server.folder.appendingPathComponent("server.oxpecker").path)
+            try await queue.write { db in
+                try db.execute(sql: "UPDATE change_log SET body = ? WHERE replica = 'r-1' AND number = 2", arguments: [WireCodec().encodeText(note)])
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'server-v11-redacted-text'")
+            }
+            try queue.close()
+        case .postgres:
+            try await server.database.execute("UPDATE change_log SET body = '\(original)' WHERE replica = 'r-1' AND number = 2")
+            try await server.database.execute("DELETE FROM oxpecker_migration WHERE name = 'server-v11-redacted-text'")
+        }
+        #expect(try await server.storage.loggedNote("n-1")?.value["text"] == "Zorvexia, told in confidence", "the check can see the old form")
+
+        let upgraded = try await server.database.openStorage()
+        defer { server.database.removeLater(closing: [upgraded]) }
+        #expect(try await upgraded.loggedNote("n-1")?.value["text"] == .null)
+        #expect(try await upgraded.loggedNote("n-2")?.value["text"] == "Renovating in Brindlemoor")
+        if backend == .sqlite {
+            let files = try FileManager.default.contentsOfDirectory(atPath: server.folder.path).map { server.folder.appendingPathComponent($0).path }
+            let holding = try files.filter { try Data(contentsOf: URL(fileURLWithPath: $0)).range(of: Data("Zorvexia".utf8)) != nil }
+            #expect(holding.isEmpty, "still in \(holding)")
+        }
+    }
+
     /// Every answer of a bootstrap from the start and a pull from its resume cursor, and of
     /// a pull from the log's start, raw, as any client would get them.
     private func rawBootstrapAndPull(_ server: LiveServer, token: String) async throws -> [(String, Data)] {
@@ -144,5 +190,15 @@ struct RedactionTests {
             }
         }
         return answers
+    }
+}
+
+extension ServerStorage {
+    /// The logged change of note `id`, as a bootstrap of the default test scope serves it.
+    func loggedNote(_ id: RecordID) async throws -> Change? {
+        let device = DeviceIdentity(tokenID: "test", name: "test", scopes: [testScope])
+        let page = try await snapshot(page: nil, limit: 100, for: device, replica: nil, at: Instant(millisecondsSince1970: 1_764_000_100_000))
+        return try page.customers.flatMap(\.changes).map { try WireCodec().decode(Change.self, from: $0) }
+            .first { $0.entity == .note && $0.record == id }
     }
 }

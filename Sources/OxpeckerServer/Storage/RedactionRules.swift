@@ -32,6 +32,12 @@ enum RedactionRules {
         return blanked
     }
 
+    /// The notes the redaction changes `bodies` redact.
+    static func notes(redactedIn bodies: [String]) throws -> Set<String> {
+        let codec = WireCodec()
+        return Set(try bodies.compactMap { note(redactedBy: try codec.decode(Change.self, from: $0)) })
+    }
+
     /// The stored bodies among `bodies` (position, body) of changes carrying the
     /// text of one of `notes`, re-encoded without it: what a backend writes back.
     static func blankedBodies(_ bodies: [(position: Int64, body: String)], of notes: Set<String>) throws -> [(position: Int64, body: String)] {

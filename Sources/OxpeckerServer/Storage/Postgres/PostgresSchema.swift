@@ -16,6 +16,8 @@ enum PostgresSchema {
     struct Migration: Sendable {
         let name: String
         let statements: [String]
+        /// Work done in Swift after the statements, in the same transaction.
+        var rewrite: (@Sendable (PostgresConnection, Logger) async throws -> Void)? = nil
     }
 
     /// The advisory lock key migrations hold ('oxpmigr').
@@ -259,7 +261,35 @@ enum PostgresSchema {
                 "ALTER TABLE subscription ADD COLUMN replica text COLLATE \"C\"",
                 "CREATE INDEX subscription_by_replica ON subscription (replica) WHERE replica IS NOT NULL",
             ]),
+        // Notes redacted before the log kept redacted notes without their text (RedactionRules):
+        // their changes and revisions lose it now.
+        Migration(name: "server-v11-redacted-text", statements: [], rewrite: blankRedactedText),
     ]
+
+    /// ``RedactionRules`` applied to a log written before it (migration server-v11).
+    private static func blankRedactedText(_ connection: PostgresConnection, logger: Logger) async throws {
+        var redactions: [String] = []
+        for try await body in try await connection.query(
+            "SELECT body FROM change_log WHERE entity = 'note_redaction'", logger: logger
+        ).decode(String.self) { redactions.append(body) }
+        let notes = try RedactionRules.notes(redactedIn: redactions)
+        guard !notes.isEmpty else { return }
+        var logged: [(position: Int64, body: String)] = []
+        for try await (position, body) in try await connection.query(
+            """
+            SELECT position, body FROM change_log WHERE entity IN ('note', 'note_revision')
+              AND customer IN (SELECT customer FROM change_log WHERE entity = 'note_redaction')
+            """, logger: logger
+        ).decode((Int64, String).self) { logged.append((position, body)) }
+        let blanked = try RedactionRules.blankedBodies(logged, of: notes)
+        guard !blanked.isEmpty else { return }
+        try await connection.query(
+            """
+            UPDATE change_log SET body = u.body
+            FROM unnest(\(blanked.map(\.position))::bigint[], \(blanked.map(\.body))::text[]) AS u(position, body)
+            WHERE change_log.position = u.position
+            """, logger: logger)
+    }
 
     /// Applies the migrations not applied yet; returns their names.
     @discardableResult
@@ -278,6 +308,7 @@ enum PostgresSchema {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await migration.rewrite?(connection, logger)
                 try await connection.query("INSERT INTO oxpecker_migration (name) VALUES (\(migration.name))", logger: logger)
                 ran.append(migration.name)
             }

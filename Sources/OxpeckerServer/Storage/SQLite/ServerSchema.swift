@@ -196,5 +196,22 @@ enum ServerSchema {
                     CREATE INDEX subscription_by_replica ON subscription(replica) WHERE replica IS NOT NULL;
                     """)
         },
+        // Notes redacted before the log kept redacted notes without their text (RedactionRules):
+        // their changes and revisions lose it now. The store empties the write-ahead log after.
+        ServerMigration(name: "server-v11-redacted-text") { db in
+            let notes = try RedactionRules.notes(
+                redactedIn: String.fetchAll(db, sql: "SELECT body FROM change_log WHERE entity = 'note_redaction'"))
+            guard !notes.isEmpty else { return }
+            let logged = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT position, body FROM change_log WHERE entity IN ('note', 'note_revision')
+                      AND customer IN (SELECT customer FROM change_log WHERE entity = 'note_redaction')
+                    """
+            ).map { (position: $0[0] as Int64, body: $0[1] as String) }
+            for (position, body) in try RedactionRules.blankedBodies(logged, of: notes) {
+                try db.execute(sql: "UPDATE change_log SET body = ? WHERE position = ?", arguments: [body, position])
+            }
+        },
     ]
 }

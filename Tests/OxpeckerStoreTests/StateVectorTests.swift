@@ -84,6 +84,7 @@ struct Scenario: Sendable {
     func run() async throws -> (changes: [Change], export: String) {
         let replicas = try ScenarioStores()
         try await body(replicas)
+        try await replicas.exchange()
         // Readable replica ids in place of the stores' random ones (the export is computed from the renamed changes).
         let names = Dictionary(uniqueKeysWithValues: zip(replicas.stores.map(\.replica.rawValue), ["r-laptop-a", "r-laptop-b", "r-laptop-c"]))
         let changes = try await replicas.log().map { change in
@@ -176,7 +177,8 @@ struct Scenario: Sendable {
             try w.add("vip", to: .tags, of: "c-3003")
         }
         try await r.exchange()
-        r.clocks[0].advance(1_000)
+        // a's removals are later (by HLC) than b's adds they never saw: the adds still win.
+        r.clocks[0].advance(3_000)
         r.clocks[1].advance(1_500)
         try await r.a.write { w in
             try w.remove("vinohrady", from: .interests, of: "c-3003")
@@ -249,6 +251,12 @@ struct Scenario: Sendable {
         r.clocks[2].advance(20_000)
         try await r.c.write { w in try w.recordConsent(.granted, for: .marketing, source: "branch", at: Instant(millisecondsSince1970: 1_764_000_020_000), of: "c-5005") }
         try await r.exchange()
+        // A decision with a status this version does not know, from a newer peer: exported "unknown", in force as a withdrawal.
+        let stamp = try HybridTimestamp(wallMillis: 1_764_000_030_000, counter: 0, replica: "r-newer-app")
+        r.extra.append(
+            Change(
+                replica: "r-newer-app", number: 1, hlc: stamp, customer: "c-5005", entity: .consent, field: "data_sharing", record: "ce-newer-1",
+                kind: .consent, value: ["status": "paused", "source": "app", "at": "2025-11-24T16:00:30.000Z"]))
     }
 
     static let records = Scenario(
@@ -309,6 +317,9 @@ final class ScenarioStores: Sendable {
     let clocks: [ManualClock]
     let stores: [CustomerStore]
     private let extraChanges = Mutex<[Change]>([])
+    private let collected = Mutex<[Change]>([])
+    /// Per store, the last outbox number handed on.
+    private let handedOn = Mutex<[Int64]>([0, 0, 0])
 
     var a: CustomerStore { stores[0] }
     var b: CustomerStore { stores[1] }
@@ -329,17 +340,23 @@ final class ScenarioStores: Sendable {
         self.clocks = clocks
     }
 
-    /// Every store receives every change made so far (its own included, as a server echoes them).
+    /// Every store hands on what it made since the last exchange, then receives every change
+    /// made so far (its own included, as a server echoes them).
     func exchange() async throws {
+        for (index, store) in stores.enumerated() {
+            let after = handedOn.withLock { $0[index] }
+            let fresh = try await store.read { try $0.outbox(after: after, limit: 100_000) }
+            handedOn.withLock { $0[index] = fresh.last?.number ?? after }
+            collected.withLock { $0 += fresh }
+        }
         let everything = try await log()
         for store in stores { try await store.apply(everything) }
     }
 
-    /// Every change made so far: each store's outbox, interleaved by HLC, then the extra ones.
+    /// Every change handed on so far, as made (a purge or a redaction applied later does not
+    /// change what was sent), interleaved by HLC, then the extra ones.
     func log() async throws -> [Change] {
-        var all: [Change] = []
-        for store in stores { all += try await store.read { try $0.outbox(limit: 100_000) } }
-        return all.sorted { $0.hlc < $1.hlc } + extra
+        collected.withLock { $0 }.sorted { $0.hlc < $1.hlc } + extra
     }
 }
 

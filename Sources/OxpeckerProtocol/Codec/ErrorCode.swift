@@ -148,11 +148,11 @@ public struct ErrorCode: WireToken {
         Entry(code: .clockSkew, httpStatus: 200, use: .change,
               summary: "The change's HLC is too far ahead of the server's clock. Fix the device clock, then push again."),
         Entry(code: .outOfScope, httpStatus: 200, use: .change,
-              summary: "The customer is not in the pushing device's scopes (or is new to the server and the change does not add it to one of them). The same message whether the customer exists in another scope, never existed, or was erased and this device's token never wrote or held it."),
+              summary: "The customer is not in the pushing device's scopes (or is new to the server and the change does not add it to one of them), or was erased and is not one this token saw (see customer_erased). Word for word the same message in every such case, so it tells nothing of a customer the device cannot see."),
         Entry(code: .invalidChange, httpStatus: 200, use: .change,
               summary: "The change is well-formed but breaks a rule of the data model (unknown field, value of the wrong type for the field)."),
         Entry(code: .customerErased, httpStatus: 200, use: .change,
-              summary: "The customer was erased (right to erasure), and this device's token had written changes of it or held it: the change is dropped for good. Drop it, keep nothing of it; the next pull purges the customer."),
+              summary: "The customer was erased (right to erasure) and this token saw it: the token wrote an accepted change of it, or a store of the token holds it or was sent it and has not confirmed its purge. Dropped for good: drop it, keep nothing of it; the next pull purges the customer."),
         Entry(code: .replicaConflict, httpStatus: 200, use: .change,
               summary: "The server holds a different change under this (replica, number): two stores share one replica id (a copied store file). Not stored; keep it aside for a person and give the copy a new store."),
     ]

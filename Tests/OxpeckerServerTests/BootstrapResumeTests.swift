@@ -23,6 +23,12 @@ struct BootstrapResumeTests {
         return try WireCodec().decode(BootstrapPage.self, from: response.text)
     }
 
+    /// The page's next_page; fails the test on a last page.
+    static func next(_ page: BootstrapPage) throws -> SyncCursor {
+        let next: SyncCursor? = page.nextPage
+        return try #require(next, "not the last page")
+    }
+
     static func pull(_ client: any TestClientProtocol, _ server: ServerHarness, after cursor: SyncCursor) async throws -> TestResponse {
         try await client.post("/v1/pull", "{\"after\":\"\(cursor.rawValue)\",\"limit\":100}", token: server.token)
     }
@@ -34,8 +40,8 @@ struct BootstrapResumeTests {
         try await server.test { client in
             try await Self.seed(client, server)
             let first = try await Self.page(client, server)
-            let second = try await Self.page(client, server, after: try #require(first.nextPage))
-            let last = try await Self.page(client, server, after: try #require(second.nextPage))
+            let second = try await Self.page(client, server, after: try Self.next(first))
+            let last = try await Self.page(client, server, after: try Self.next(second))
             #expect([first, second, last].map { $0.customers.map(\.customer) } == [["c-1"], ["c-2"], ["c-3"]])
             #expect(last.nextPage == nil)
             #expect(Set([first.resumeCursor, second.resumeCursor, last.resumeCursor]).count == 3, "one resume_cursor per page")
@@ -62,14 +68,14 @@ struct BootstrapResumeTests {
         try await server.test { client in
             try await Self.seed(client, server)
             let first = try await Self.page(client, server)
-            let lost = try await Self.page(client, server, after: try #require(first.nextPage))
+            let lost = try await Self.page(client, server, after: try Self.next(first))
             // The answer was lost: the device still has first.nextPage and sends it again.
-            let again = try await Self.page(client, server, after: try #require(first.nextPage))
+            let again = try await Self.page(client, server, after: try Self.next(first))
             #expect(again.customers == lost.customers)
-            let last = try await Self.page(client, server, after: try #require(again.nextPage))
+            let last = try await Self.page(client, server, after: try Self.next(again))
             #expect(last.customers.map(\.customer) == ["c-3"])
             // The device went back to a page it had already passed: refused, it bootstraps again.
-            let stale = try await client.post("/v1/bootstrap", "{\"limit\":1,\"page\":\"\(try #require(first.nextPage).rawValue)\"}", token: server.token)
+            let stale = try await client.post("/v1/bootstrap", "{\"limit\":1,\"page\":\"\(try Self.next(first).rawValue)\"}", token: server.token)
             #expect(stale.status.code == 410)
             #expect(stale.json["code"] == "cursor_expired")
             #expect(try await Self.pull(client, server, after: last.resumeCursor).status == .ok)
@@ -83,8 +89,8 @@ struct BootstrapResumeTests {
         try await server.test { client in
             try await Self.seed(client, server)
             let first = try await Self.page(client, server)
-            let second = try await Self.page(client, server, after: try #require(first.nextPage))
-            let last = try await Self.page(client, server, after: try #require(second.nextPage))
+            let second = try await Self.page(client, server, after: try Self.next(first))
+            let last = try await Self.page(client, server, after: try Self.next(second))
             #expect(last.nextPage == nil)
             // Wrong, but not lost: the customer of the last page comes again.
             let response = try await Self.pull(client, server, after: second.resumeCursor)

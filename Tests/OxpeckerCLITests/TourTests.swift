@@ -244,7 +244,7 @@ struct TourTests {
         case .quietHours: "quiet_hours"
         case .contactBudget: "contact_budget"
         case .firstTransaction: "first_transaction"
-        case .setElement: "set"
+        case .setElement, .scope: "set"
         }
     }
 }

@@ -152,6 +152,44 @@ struct EndToEndSyncClientTests {
         }
     }
 
+    @Test("a bootstrap whose stored page expired starts again from a cleared store: a customer that left the scopes meanwhile does not stay behind", arguments: ServerBackend.all)
+    func expiredBootstrapStartsClean(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
+            let writer = try server.newStore("writer")
+            try await addCustomers(6, to: writer)
+            let plain = SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry)
+            try await SyncClient(store: writer, configuration: plain, transport: try HTTPSyncTransport(server: server.url)).sync()
+
+            let fresh = try server.newStore("fresh")
+            var configuration = plain
+            configuration.bootstrapPageSize = 2
+            let failing = FaultyTransport(try HTTPSyncTransport(server: server.url)) { path, index in
+                path == "/v1/bootstrap" && index >= 2 ? .refuse(status: 403, code: "forbidden") : nil
+            }
+            await #expect(throws: SyncError.self) { try await SyncClient(store: fresh, configuration: configuration, transport: failing).sync() }
+            #expect(try await fresh.read { try $0.customers(matching: CustomerFilter(limit: 100)).map(\.id) } == ["c-0000", "c-0001", "c-0002", "c-0003"])
+
+            // Meanwhile c-0000 leaves the device's scopes, and the stored page stops being one the server knows.
+            try await writer.write { writer in
+                try writer.add("branch:XX99", to: .scopes, of: "c-0000")
+                try writer.remove(testScope, from: .scopes, of: "c-0000")
+            }
+            try await SyncClient(store: writer, configuration: plain, transport: try HTTPSyncTransport(server: server.url)).sync()
+            try await fresh.write { writer in
+                var checkpoint = try writer.syncCheckpoint()
+                checkpoint.bootstrapPage = "snap.0.999.1.c-0003.notasealnotasealnotas"
+                try writer.saveCheckpoint(checkpoint)
+            }
+
+            try await SyncClient(store: fresh, configuration: configuration, transport: try HTTPSyncTransport(server: server.url)).sync()
+            let held = try await fresh.read { try $0.customers(matching: CustomerFilter(limit: 100)).map(\.id) }
+            #expect(held == ["c-0001", "c-0002", "c-0003", "c-0004", "c-0005"], "c-0000 is outside the scopes and no pull would ever purge it")
+            // And it stays so: later pulls change nothing.
+            try await SyncClient(store: fresh, configuration: configuration, transport: try HTTPSyncTransport(server: server.url)).sync()
+            #expect(try await fresh.read { try $0.customers(matching: CustomerFilter(limit: 100)).map(\.id) } == held)
+        }
+    }
+
     @Test("changes refused for now (clock_skew) stay in the outbox and are reported, not put aside", arguments: ServerBackend.all)
     func transientRejectionsStay(backend: ServerBackend) async throws {
         try await LiveServer.run(backend) { server in

@@ -79,6 +79,12 @@ struct ServerAPITests {
         ("bad token", "/v1/push", "{}", "bad", "1", 401, "unauthorized"),
         ("no version", "/v1/pull", "{\"limit\": 5}", "token", "none", 426, "upgrade_required"),
         ("newer version", "/v1/pull", "{\"limit\": 5}", "token", "9", 400, "version_unsupported"),
+        ("version not an integer", "/v1/pull", "{\"limit\": 5}", "token", "one", 426, "upgrade_required"),
+        ("version with a fraction", "/v1/pull", "{\"limit\": 5}", "token", "1.0", 426, "upgrade_required"),
+        ("two versions in one header", "/v1/pull", "{\"limit\": 5}", "token", "1, 1", 426, "upgrade_required"),
+        ("hello body newer than its header", "/v1/hello", #"{"client":"t","protocol_version":2,"replica":"r-1"}"#, "token", "1", 400, "version_unsupported"),
+        ("hello header newer than its body", "/v1/hello", #"{"client":"t","protocol_version":1,"replica":"r-1"}"#, "token", "2", 400, "version_unsupported"),
+        ("hello body version 0", "/v1/hello", #"{"client":"t","protocol_version":0,"replica":"r-1"}"#, "token", "1", 400, "invalid_value"),
         ("unknown cursor", "/v1/pull", "{\"after\": \"zzz\", \"limit\": 5}", "token", "1", 410, "cursor_expired"),
         ("unknown page", "/v1/bootstrap", "{\"page\": \"zzz\", \"limit\": 5}", "token", "1", 410, "cursor_expired"),
         ("no endpoint", "/v1/nothing", "{}", "token", "1", 404, "not_found"),
@@ -94,6 +100,43 @@ struct ServerAPITests {
             #expect(response.json["request_id"]?.stringValue?.hasPrefix("req-") == true)
             #expect(response.headers[HTTPField.Name("Oxpecker-Request-Id")!] == response.json["request_id"]?.stringValue)
             #expect(try await server.storage.logCount() == 0)
+        }
+    }
+
+    @Test("a method an endpoint does not serve is not_found, in an envelope, never a 500", arguments: [
+        ("GET", "/v1/push"), ("PUT", "/v1/pull"), ("DELETE", "/v1/hello"), ("GET", "/v1/bootstrap"),
+        ("GET", "/v1/admin/customers/c-1/erase"), ("POST", "/v1/admin/tokens"), ("POST", "/health"),
+    ])
+    func wrongMethod(_ method: String, _ path: String) async throws {
+        let server = try await ServerHarness.make()
+        defer { server.remove() }
+        try await server.test { client in
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Oxpecker-Protocol")!] = "1"
+            headers[.authorization] = "Bearer \(server.token)"
+            let response = try await client.execute(uri: path, method: HTTPRequest.Method(method)!, headers: headers)
+            #expect(response.status.code == 404, "\(method) \(path): \(response.text)")
+            #expect(response.json["code"] == "not_found")
+            #expect(response.json["message"]?.stringValue?.contains("\(method) \(path)") == true, "\(response.text)")
+            #expect(response.headers[HTTPField.Name("Oxpecker-Request-Id")!] == response.json["request_id"]?.stringValue)
+        }
+    }
+
+    @Test("a pushed scope that is not kind:name is invalid_change, and bootstrap pages stay valid", arguments: ServerBackend.all)
+    func malformedScope(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        try await server.test { client in
+            let bad = ["branch HN01", "HN01", "Branch:HN01", "branch:", "branch:HN01 "]
+            let changes = try [try scopeChange(1)] + bad.enumerated().map { index, scope in try scopeChange(Int64(index + 2), scope: scope) }
+            let response = try await client.post("/v1/push", pushBody(changes), token: server.token)
+            #expect(response.status == .ok)
+            let reasons = response.json["results"]?.arrayValue?.map { $0["reason"] ?? .null }
+            #expect(reasons == [.null] + bad.map { _ in "invalid_change" }, "\(response.text)")
+            #expect(try await server.storage.logCount() == 1)
+            let page = try await client.post("/v1/bootstrap", #"{"limit":10}"#, token: server.token)
+            let decoded = try WireCodec().decode(BootstrapPage.self, from: page.text)
+            #expect(decoded.customers.map(\.scopes) == [[testScope]])
         }
     }
 

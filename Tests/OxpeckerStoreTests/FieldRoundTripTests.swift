@@ -41,14 +41,18 @@ struct FieldRoundTripTests {
     func setField(_ field: FieldDescriptor) async throws {
         let folder = try TemporaryFolder()
         let store = try makeStore(in: folder)
+        // A scope is kind:name; other sets take any short text.
+        let (kept, other, removed) = field.type == .scope
+            ? ("branch:HN01", "segment:zurich-sailing", "a:b")
+            : ("branch:HN01", "Zürich sailing", "a")
         try await store.write { writer in
             try writer.createCustomer("c-1")
-            for element in ["branch:HN01", "Zürich sailing", "a"] { try writer.add(element, toSetNamed: field, of: "c-1") }
-            try writer.remove("a", fromSetNamed: field, of: "c-1")
+            for element in [kept, other, removed] { try writer.add(element, toSetNamed: field, of: "c-1") }
+            try writer.remove(removed, fromSetNamed: field, of: "c-1")
         }
         let profile = try await store.read { try $0.profile(of: "c-1") }
-        #expect(profile.sets[field.name] == ["Zürich sailing", "branch:HN01"].sorted())
-        #expect(try exportedCustomer(store)["sets"]?[field.name] == .array(["Zürich sailing", "branch:HN01"].sorted().map { .string($0) }))
+        #expect(profile.sets[field.name] == [other, kept].sorted())
+        #expect(try exportedCustomer(store)["sets"]?[field.name] == .array([other, kept].sorted().map { .string($0) }))
     }
 
     @Test("notes, revisions, redactions, consents, life events and contacts round-trip")

@@ -7,6 +7,7 @@ enum FieldSamples {
     static func value(for type: FieldType, variant: Int = 0) -> JSONValue {
         switch type {
         case .text, .setElement: variant == 0 ? "Nováková \"Jana\" / ☕️\nline two" : "second value"
+        case .scope: variant == 0 ? "branch:HN01" : "advisor:a-417"
         case .date: variant == 0 ? "1984-02-29" : "1990-12-31"
         case .instant: variant == 0 ? "2026-11-24T15:31:50.123Z" : "1999-01-01T00:00:00.000Z"
         case .bool: .bool(variant == 0)

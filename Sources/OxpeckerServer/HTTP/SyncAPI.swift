@@ -114,7 +114,8 @@ struct SyncAPI: Sendable {
 
     private func decode<Message: WireMessage>(_ type: Message.Type, _ request: Request) async throws -> Message {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
-            throw ServerError(.unsupportedMediaType, "send application/json, not \(contentType)")
+            // The header is not echoed: it is the client's text, unchecked.
+            throw ServerError(.unsupportedMediaType, "the body must be sent with Content-Type: application/json")
         }
         let body = try await request.body.collect(upTo: configuration.limits.maximumBodyBytes)
         return try codec.decode(type, from: body.readableBytesView)

@@ -72,8 +72,19 @@ enum PushRules {
     }
 
     /// Why a device may never push `change` whatever the state, or nil.
+    ///
+    /// An erasure is an administrator's; the `customer` entity carries nothing else, so any
+    /// other change of it is a client that took it for the way to create a customer, which
+    /// is a `profile` change adding the customer to a scope (`Protocol/data-model.md`).
     static func deviceRefusal(of change: Change) -> String? {
-        change.kind == .erasure || change.entity == .customer ? "erasure is an administrator's operation, not a device's" : nil
+        if change.kind == .erasure {
+            return "erasure is an administrator's operation (POST /v1/admin/customers/{id}/erase), not a device's"
+        }
+        if change.entity == .customer {
+            return "a device pushes no change of the 'customer' entity (it carries only an administrator's erasure); "
+                + "a customer is created by a 'profile' change of field 'scopes' adding it to one of the device's scopes"
+        }
+        return nil
     }
 
     /// What a backend knows of a pushed change's customer, from the pushing device's side:

@@ -69,7 +69,7 @@ public enum FieldCatalog {
         field("personality_notes", .register, longText, .psychographics, "personality notes"),
         field("interests", .addWinsSet, .setElement(maxLength: 100), .psychographics, "interests"),
         field("tags", .addWinsSet, .setElement(maxLength: 100), .psychographics, "free tags"),
-        field("scopes", .addWinsSet, .setElement(maxLength: 64), .access, "scopes the customer belongs to, like branch:HN01"),
+        field("scopes", .addWinsSet, .scope, .access, "scopes the customer belongs to, like branch:HN01"),
     ]
 
     private static let byName: [String: FieldDescriptor] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

@@ -24,6 +24,9 @@ public enum FieldType: Sendable, Hashable {
     case firstTransaction
     /// An element of an add-wins set: text of at most `maxLength` characters.
     case setElement(maxLength: Int)
+    /// A scope, `kind:name` (``ScopeRule``), as an element of the `scopes` set: only
+    /// scopes a token can name, so that every page that lists a customer's scopes is valid.
+    case scope
 
     /// A short human description of the accepted input, for help and error messages.
     public var inputHint: String {
@@ -38,6 +41,31 @@ public enum FieldType: Sendable, Hashable {
         case .contactBudget: "N/PERIOD, like 3/month (period: " + BudgetPeriod.allCases.map(\.rawValue).joined(separator: ", ") + ")"
         case .firstTransaction: "JSON, like {\"date\":\"2026-01-05\",\"place\":\"branch HN01\",\"what\":\"deposit\",\"amount\":{\"value\":\"500.00\",\"currency\":\"EUR\"}}"
         case .setElement(let maxLength): "text, at most \(maxLength) characters"
+        case .scope: "a scope, kind:name, like branch:HN01"
+        }
+    }
+
+    /// The value's JSON form on the wire, in a few words (for `Protocol/data-model.md`).
+    /// A set field's changes carry `{"element": …, "op": "add" | "remove"}`; this is the element's form.
+    public var wireForm: String {
+        switch self {
+        case .text(let maxLength): "string, 1 to \(maxLength) code points"
+        case .date: "date, `\"YYYY-MM-DD\"`"
+        case .instant: "instant, written `\"2026-11-24T15:31:50.123Z\"` (read also with an offset and 0 to 3 fraction digits)"
+        case .bool: "`true` or `false`"
+        case .choice(let values): "string, one of: " + values.map { "`\($0)`" }.joined(separator: ", ")
+        case .channelList:
+            "array of 1 or more distinct channels, most preferred first: " + Channel.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")
+        case .quietHours:
+            "`{\"start\": \"HH:MM\", \"end\": \"HH:MM\", \"time_zone\": IANA zone}`, start and end differ"
+        case .contactBudget:
+            "`{\"max_contacts\": 0 to 1000, \"period\": PERIOD}`, PERIOD one of: "
+                + BudgetPeriod.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")
+        case .firstTransaction:
+            "object with some of `date` (date), `place`, `what` (strings, 1 to 500 code points), "
+                + "`amount` (`{\"value\": decimal string, \"currency\": ISO 4217 code like \"EUR\"}`)"
+        case .setElement(let maxLength): "element: string, 1 to \(maxLength) code points"
+        case .scope: "element: a scope, `kind:name` (a snake_case token, `:`, an identifier)"
         }
     }
 
@@ -50,6 +78,10 @@ public enum FieldType: Sendable, Hashable {
             guard let text = value.stringValue else { throw bad("expected text") }
             guard !text.isEmpty else { throw bad("must not be empty (clear the field instead)") }
             guard text.unicodeScalars.count <= maxLength else { throw bad("longer than \(maxLength) characters") }
+        case .scope:
+            guard let text = value.stringValue, ScopeRule.accepts(text) else {
+                throw bad("expected a scope, kind:name like branch:HN01 (a snake_case kind, ':', an identifier)")
+            }
         case .date:
             guard let text = value.stringValue else { throw bad("expected a date, YYYY-MM-DD") }
             do { _ = try LocalDate(parsing: text) } catch { throw bad(error.description) }
@@ -78,7 +110,7 @@ public enum FieldType: Sendable, Hashable {
         let trimmed = input.trimmingCharacters(in: .whitespaces)
         let value: JSONValue
         switch self {
-        case .text, .setElement, .date, .instant, .choice:
+        case .text, .setElement, .scope, .date, .instant, .choice:
             value = .string(trimmed)
         case .bool:
             switch trimmed.lowercased() {

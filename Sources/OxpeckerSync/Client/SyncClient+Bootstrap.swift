@@ -20,8 +20,20 @@ extension SyncClient {
             do {
                 answer = try await session.send(BootstrapRequest(page: page, limit: limit, replica: store.replica), to: .bootstrap, expecting: BootstrapPage.self)
             } catch SyncError.refused(let refusal) where refusal.code == .cursorExpired && page != nil && !restarted {
-                // The stored page belongs to a snapshot the server no longer has: start a new one.
+                // The stored page belongs to a snapshot the server no longer has: start a new one, from a
+                // cleared store as after a pull's cursor_expired. The new snapshot's subscription holds none of
+                // what the old pages stored, so a customer among them that left the scopes since would stay
+                // here for good, never purged; keep only what is not pushed yet.
                 logger.notice("the server no longer has the interrupted snapshot; starting the bootstrap again")
+                let wiped = try await store.write { writer in
+                    let purges = try writer.purgeCustomersWithoutPendingChanges()
+                    var checkpoint = try writer.syncCheckpoint()
+                    checkpoint.bootstrapPage = nil
+                    checkpoint.bootstrapResumeCursor = nil
+                    try writer.saveCheckpoint(checkpoint)
+                    return purges.filter(\.existed).count
+                }
+                logger.notice("cleared the store before bootstrapping again", metadata: ["customers": "\(wiped)"])
                 page = nil
                 restarted = true
                 continue

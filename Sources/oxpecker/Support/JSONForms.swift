@@ -107,7 +107,7 @@ extension FieldType {
         case .quietHours: "quiet_hours"
         case .contactBudget: "contact_budget"
         case .firstTransaction: "first_transaction"
-        case .setElement: "set"
+        case .setElement, .scope: "set"
         }
     }
 }

@@ -123,12 +123,13 @@ struct SyncCommand: ParsableCommand {
     static func clockLine(_ recovery: ClockRecoveryResult, pending: Int) -> String {
         switch recovery {
         case .restamped(let report):
-            let before = report.clockBefore.map { " (it stood at \(Instant(millisecondsSince1970: $0.wallMillis)))" } ?? ""
+            let before = report.clockBefore.map { " (its last stamp was at \(Instant(millisecondsSince1970: $0.wallMillis)))" } ?? ""
             guard report.restamped > 0, let numbers = report.numbers, let shift = report.shiftMillis else {
                 return "clock: this store's clock was ahead of the server's beyond its allowance\(before); it was moved back (no unsent change was ahead)"
             }
             let range = numbers.lowerBound == numbers.upperBound ? "change \(numbers.lowerBound)" : "changes \(numbers.lowerBound)–\(numbers.upperBound)"
-            let by = shift.lowerBound == shift.upperBound ? span(shift.lowerBound) : "\(span(shift.lowerBound)) to \(span(shift.upperBound))"
+            let (least, most) = (span(shift.lowerBound), span(shift.upperBound))
+            let by = least == most ? least : "\(least) to \(most)"
             return "clock: restamped \(report.restamped) unsent change\(report.restamped == 1 ? "" : "s") (\(range)) stamped ahead of the server's clock: "
                 + "moved back by \(by), order kept; the store's clock moved back too\(before)"
         case .deviceClockAhead(let ahead, let allowance):

@@ -236,6 +236,31 @@ struct EndToEndSyncClientTests {
         }
     }
 
+    @Test("a push answered clock_skew that the handshake did not foresee: a new handshake, the recovery, and one more push", arguments: ServerBackend.all)
+    func clockSkewAfterTheHandshake(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
+            let skew = DeviceSkew(3 * 3_600_000)
+            let laptop = try CustomerStore.create(
+                at: server.folder.path("laptop.oxpecker"), options: StoreOptions(clock: WallClock { WallClock.system.now() + skew.millis }))
+            try await addCustomers(3, to: laptop)
+            skew.millis = 0
+            let written = try await laptop.read { try $0.outboxCount() }
+            // The first handshake announces a day of allowance: nothing looks ahead, so the push is refused.
+            let transport = AllowanceRewritingTransport(try HTTPSyncTransport(server: server.url), firstAllowance: 86_400_000)
+            let client = SyncClient(
+                store: laptop, configuration: SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry), transport: transport)
+            let summary = try await client.sync()
+            #expect(transport.hellos == 2, "a second handshake measures the server again")
+            #expect(summary.rejections.isEmpty, "the refusals of the first push give way to the second push's answers")
+            #expect(summary.pushed == written && summary.pending == 0)
+            #expect(summary.clockRecoveries.count == 1)
+            if case .restamped(let report) = summary.clockRecoveries.first { #expect(report.restamped == written) } else {
+                Issue.record("\(summary.clockRecoveries)")
+            }
+            #expect(try await server.loggedNumbers(of: laptop.replica) == Array(1...Int64(written)))
+        }
+    }
+
     @Test("retry delays grow exponentially with jitter, stay within the cap, and honour Retry-After")
     func retryDelays() {
         let policy = RetryPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(10), multiplier: 2)
@@ -271,6 +296,34 @@ struct EndToEndSyncClientTests {
         #expect(verdict.rejections.filter(\.permanent).map(\.number) == [3, 4, 8])
         #expect(verdict.rejections.filter { !$0.permanent }.map(\.number) == [5, 6, 7])
         #expect(verdict.unexpectedNumbers == [99])
+    }
+}
+
+/// The real transport, but the first handshake's answer announces `firstAllowance` as the
+/// server's clock-skew allowance (a server whose instances disagree, or whose allowance changed).
+final class AllowanceRewritingTransport: SyncTransport {
+    private let inner: HTTPSyncTransport
+    private let firstAllowance: Int64
+    private let helloCount = Mutex(0)
+
+    init(_ inner: HTTPSyncTransport, firstAllowance: Int64) {
+        self.inner = inner
+        self.firstAllowance = firstAllowance
+    }
+
+    /// How many handshakes went through.
+    var hellos: Int { helloCount.withLock { $0 } }
+
+    func post(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
+        var response = try await inner.post(path: path, body: body, headers: headers)
+        guard path == "/v1/hello", helloCount.withLock({ count in
+            count += 1
+            return count
+        }) == 1 else { return response }
+        var hello = try WireCodec().decode(HelloResponse.self, from: response.body)
+        hello.maximumClockSkewMillis = firstAllowance
+        response.body = WireCodec().encode(hello)
+        return response
     }
 }
 

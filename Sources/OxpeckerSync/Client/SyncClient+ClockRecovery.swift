@@ -22,6 +22,11 @@ extension SyncClient {
                 metadata: ["ahead_ms": "\(deviceAhead)", "allowance_ms": "\(allowance)"])
             return false
         }
+        // Every stamp this store made is at most its clock's last one: when that is not
+        // ahead, nothing is, and the sync takes no write lock for it.
+        let serverMillis = store.wallClock.now() + offsetMillis
+        let last = try await store.read { try $0.lastTimestamp() }
+        guard let last, ClockRecovery.isAhead(last, serverMillis: serverMillis, allowanceMillis: allowance) else { return false }
         let report = try await store.write { writer in
             try writer.recoverClock(serverOffsetMillis: offsetMillis, allowanceMillis: allowance)
         }

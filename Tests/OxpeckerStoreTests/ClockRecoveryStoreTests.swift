@@ -190,6 +190,103 @@ struct ClockRecoveryStoreTests {
         #expect(stamp.wallMillis == Self.realNow + 1_000)
     }
 
+    @Test(
+        "property: random histories (local edits of every kind, pushes, remote changes, a clock that jumps ahead and is fixed): restamping renames stamps and nothing else",
+        arguments: [UInt64(1), 2, 3, 42, 2026])
+    func randomHistories(seed: UInt64) async throws {
+        var random = SeededGenerator(seed: seed)
+        let folder = try TemporaryFolder()
+        var real = Self.realNow
+        let clock = ManualClock(real)
+        let store = try makeStore(clock: clock, in: folder)
+        var skew: Int64 = 0
+        var customers: [CustomerID] = []
+        var notes: [RecordID] = []
+        var remoteNumber: Int64 = 0
+        let jump = Int.random(in: 10...50, using: &random)
+        for step in 0..<80 {
+            real += Int64.random(in: 0...20_000, using: &random)
+            if step == jump { skew = Int64.random(in: Self.allowance + 60_000...Self.threeHours * 2, using: &random) }
+            clock.set(real + skew)
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0 where customers.count < 5, _ where customers.isEmpty:
+                let id = CustomerID(unchecked: "c-\(customers.count + 1)")
+                try await store.write { try Self.writeEverything($0, id) }
+                customers.append(id)
+            case 1:
+                // A push: the server takes the changes not ahead of its clock, a prefix of the outbox.
+                let limit = real + Self.allowance
+                let taken = try await outbox(store).prefix { $0.hlc.wallMillis <= limit }.map(\.number)
+                try await store.write { try $0.acknowledge(taken) }
+            case 2:
+                // Another device's change, stamped by a good clock, pulled.
+                remoteNumber += 1
+                let stamp = try HybridTimestamp(wallMillis: real, counter: UInt32(remoteNumber), replica: "r-other")
+                let change = Change(
+                    replica: "r-other", number: remoteNumber, hlc: stamp, customer: customers.randomElement(using: &random)!, entity: .profile,
+                    field: Bool.random(using: &random) ? "preferred_name" : "interests", record: nil,
+                    kind: .register, value: .string("remote \(remoteNumber)"))
+                let set = change.field == "interests"
+                    ? Change(
+                        replica: "r-other", number: remoteNumber, hlc: stamp, customer: change.customer, entity: .profile, field: "interests",
+                        record: nil, kind: .addWinsSet, value: ["element": "chess", "op": "add"])
+                    : change
+                try await store.write { writer in _ = try writer.apply([set]) }
+            case 3:
+                let customer = customers.randomElement(using: &random)!
+                let note = try await store.write { try $0.addNote(NewNote(text: "note \(step)", author: "a-417", channel: .phone), to: customer) }
+                notes.append(note)
+            case 4 where !notes.isEmpty:
+                let note = notes.randomElement(using: &random)!
+                try await store.write { _ = try $0.reviseNote(note, text: "revised \(step)", author: "a-417") }
+            case 5:
+                let customer = customers.randomElement(using: &random)!
+                let element = ["chess", "golf", "sailing"].randomElement(using: &random)!
+                try await store.write { writer in
+                    if !(try writer.add(element, to: .interests, of: customer)) { try writer.remove(element, from: .interests, of: customer) }
+                }
+            case 6:
+                let customer = customers.randomElement(using: &random)!
+                let status: ConsentStatus = Bool.random(using: &random) ? .granted : .withdrawn
+                try await store.write { try $0.recordConsent(status, for: .profiling, source: "step \(step)", of: customer) }
+            default:
+                let customer = customers.randomElement(using: &random)!
+                try await store.write { writer in
+                    try writer.set(.legalName, to: "Name \(step)", of: customer)
+                    try writer.set(.preferredName, to: "P \(step)", of: customer)
+                }
+            }
+        }
+        clock.set(real)  // the clock is fixed
+        let before = try await outbox(store)
+        let dumpBefore = try await Self.dump(store)
+
+        let report = try await store.write { try $0.recoverClock(serverOffsetMillis: 0, allowanceMillis: Self.allowance) }
+
+        let after = try await outbox(store)
+        let limit = real + Self.allowance
+        #expect(after.map(\.number) == before.map(\.number), "seed \(seed): numbers stay")
+        #expect(zip(after, after.dropFirst()).allSatisfy { $0.hlc < $1.hlc }, "seed \(seed): stamps strictly increase in outbox order")
+        #expect(after.allSatisfy { $0.hlc.wallMillis <= limit }, "seed \(seed): nothing left ahead")
+        #expect(report.outcome == .restamped && report.restamped > 0, "seed \(seed): the clock jumped ahead at step \(jump)")
+        let moved = zip(before, after).filter { $0.hlc != $1.hlc }
+        #expect(report.restamped == moved.count, "seed \(seed)")
+        #expect(moved.allSatisfy { $0.0.hlc.wallMillis > limit }, "seed \(seed): only changes beyond the allowance move")
+        let renamed = Dictionary(uniqueKeysWithValues: moved.map { ($0.0.hlc, $0.1.hlc) })
+        for (old, new) in zip(before, after) {
+            #expect(new.observed == old.observed.map { renamed[$0] ?? $0 }, "seed \(seed), change \(old.number)")
+        }
+        var expected = dumpBefore.joined(separator: "\n")
+        for (old, new) in renamed { expected = expected.replacingOccurrences(of: old.description, with: new.description) }
+        let dumpAfter = try await Self.dump(store)
+        #expect(
+            dumpAfter.joined(separator: "\n") == expected.split(separator: "\n").map(String.init).sorted().joined(separator: "\n"),
+            "seed \(seed): the store is the same, stamps renamed")
+        #expect(Self.stamps(in: dumpAfter).allSatisfy { $0 <= String(format: "%015lld-999999-~", limit) }, "seed \(seed): no stamp ahead is left")
+        let last = try await store.read { try $0.lastTimestamp() }
+        #expect(last.map { $0.wallMillis <= limit } ?? true, "seed \(seed): the clock is back")
+    }
+
     @Test("the server's time is the store's clock plus the offset: a fast server moves the stamps there, not to the device's time")
     func offsetIsUsed() async throws {
         let folder = try TemporaryFolder()

@@ -25,8 +25,9 @@ public struct ClockRecoveryReport: Sendable, Hashable {
     public var shiftMillis: ClosedRange<Int64>?
     /// State rows and observed lists that carried a restamped stamp and were rewritten with it.
     public var rewrittenRows = 0
-    /// The clock's last stamp before the recovery, and after it.
+    /// The clock's last stamp before the recovery.
     public var clockBefore: HybridTimestamp?
+    /// The clock's last stamp after it (as before unless the outcome is ``Outcome/restamped``).
     public var clockAfter: HybridTimestamp?
 
     /// Whether the store changed.
@@ -94,7 +95,8 @@ extension StoreWriter {
         guard !ahead.isEmpty || clockAhead else { return report }
 
         // The stamps that move, looked up by every statement below; temporary, so gone with the transaction.
-        try db.execute(sql: "CREATE TEMP TABLE restamp_map (old TEXT PRIMARY KEY NOT NULL, new TEXT) WITHOUT ROWID")
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS restamp_map (old TEXT PRIMARY KEY NOT NULL, new TEXT) WITHOUT ROWID")
+        try db.execute(sql: "DELETE FROM temp.restamp_map")  // left over only by a caller that went on after an error
         let insert = try db.makeStatement(sql: "INSERT INTO temp.restamp_map (old) VALUES (?)")
         for (_, stamp) in ahead { try insert.execute(arguments: [stamp.description]) }
         let kept = try keptMaximum()

@@ -10,9 +10,10 @@
 /// the last of them (``plan(restamping:keptMaximum:clockLast:serverMillis:allowanceMillis:replica:)``).
 ///
 /// ```swift
-/// let ahead = ClockRecovery.firstAhead(in: unsentStamps, serverMillis: now, allowanceMillis: 300_000)
-/// let plan = ClockRecovery.plan(restamping: Array(unsentStamps[ahead!...]), keptMaximum: kept, clockLast: last,
-///                               serverMillis: now, allowanceMillis: 300_000, replica: me)
+/// if let first = ClockRecovery.firstAhead(in: unsent, serverMillis: now, allowanceMillis: 300_000) {
+///     let plan = ClockRecovery.plan(restamping: Array(unsent[first...]), keptMaximum: kept, clockLast: last,
+///                                   serverMillis: now, allowanceMillis: 300_000, replica: me)
+/// }
 /// ```
 public enum ClockRecovery {
     /// Whether a server whose clock reads `serverMillis` and allows `allowanceMillis`

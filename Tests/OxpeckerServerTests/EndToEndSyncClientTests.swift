@@ -6,6 +6,7 @@ import OxpeckerProtocol
 import OxpeckerServer
 import OxpeckerStore
 @testable import OxpeckerSync
+import Synchronization
 import Testing
 
 /// The sync client as a library, against the real server running live in this
@@ -210,6 +211,94 @@ struct EndToEndSyncClientTests {
         }
     }
 
+    @Test("a device whose clock ran three hours ahead is refused, then syncs everything once its clock is fixed; a later edit elsewhere still wins", arguments: ServerBackend.all)
+    func clockRecovery(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
+            let skew = DeviceSkew(3 * 3_600_000)
+            let deviceClock = WallClock { WallClock.system.now() + skew.millis }
+            let laptop = try CustomerStore.create(at: server.folder.path("laptop.oxpecker"), options: StoreOptions(clock: deviceClock))
+            let customer: CustomerID = "c-0001"
+            try await laptop.write { writer in
+                try writer.createCustomer(customer, in: [testScope])
+                try writer.set(.legalName, to: "Jana Nováková", of: customer)
+                try writer.set(.preferredName, to: "Jana", of: customer)
+                try writer.add("sailing", to: .interests, of: customer)
+                try writer.remove("sailing", from: .interests, of: customer)
+                try writer.addNote(NewNote(text: "wants a mortgage", author: "a-417", channel: .branch), to: customer)
+                try writer.recordConsent(.granted, for: .marketing, source: "branch form", of: customer)
+            }
+            let configuration = SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry)
+            let client = SyncClient(store: laptop, configuration: configuration, transport: try HTTPSyncTransport(server: server.url))
+
+            // Still ahead: refused, nothing restamped, told to fix the clock.
+            let refused = try await client.sync()
+            let written = try await laptop.read { try $0.outboxCount() }
+            #expect(refused.pushed == 0 && refused.pending == written)
+            #expect(refused.rejections.count == written && refused.rejections.allSatisfy { $0.reason == .clockSkew })
+            guard case .deviceClockAhead(let ahead, let allowance) = refused.clockRecoveries.first else {
+                Issue.record("expected deviceClockAhead, got \(refused.clockRecoveries)")
+                return
+            }
+            #expect(ahead > 3 * 3_600_000 - 60_000 && allowance == 300_000)
+
+            // The clock is fixed; an edit made now is still stamped three hours ahead by the HLC.
+            skew.millis = 0
+            try await laptop.write { try $0.addNote(NewNote(text: "called back", author: "a-417", channel: .phone), to: customer) }
+            let pending = try await laptop.read { try $0.outbox() }
+            #expect(pending.last!.hlc.wallMillis > WallClock.system.now() + 2 * 3_600_000)
+
+            let recovered = try await client.sync()
+            #expect(recovered.rejections.isEmpty, "\(recovered.rejections)")
+            #expect(recovered.pushed == pending.count && recovered.pending == 0)
+            guard case .restamped(let report) = recovered.clockRecoveries.first, recovered.clockRecoveries.count == 1 else {
+                Issue.record("expected one restamp, got \(recovered.clockRecoveries)")
+                return
+            }
+            #expect(report.restamped == pending.count)
+            #expect(report.shiftMillis.map { $0.lowerBound > 3 * 3_600_000 - 120_000 && $0.upperBound < 3 * 3_600_000 + 120_000 } == true)
+            #expect(try await server.loggedNumbers(of: laptop.replica) == pending.map(\.number), "every change taken, under its number, in order")
+            #expect(try await laptop.read { try $0.lastTimestamp() }!.wallMillis <= WallClock.system.now() + 300_000)
+
+            // Another device gets the same state; its later real edit wins over the restamped one.
+            let phone = try server.newStore("phone")
+            let phoneClient = SyncClient(store: phone, configuration: configuration, transport: try HTTPSyncTransport(server: server.url))
+            try await phoneClient.sync()
+            #expect(try await export(phone) == export(laptop))
+            try await Task.sleep(for: .milliseconds(5))
+            try await phone.write { try $0.set(.preferredName, to: "Jana N.", of: customer) }
+            try await phoneClient.sync()
+            try await client.sync()
+            #expect(try await laptop.read { try $0.profile(of: customer) }[.preferredName] == "Jana N.")
+            #expect(try await laptop.read { try $0.profile(of: customer) }.elements(of: .interests).isEmpty, "the removal still removes")
+            #expect(try await export(phone) == export(laptop))
+        }
+    }
+
+    @Test("a push answered clock_skew that the handshake did not foresee: a new handshake, the recovery, and one more push", arguments: ServerBackend.all)
+    func clockSkewAfterTheHandshake(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
+            let skew = DeviceSkew(3 * 3_600_000)
+            let laptop = try CustomerStore.create(
+                at: server.folder.path("laptop.oxpecker"), options: StoreOptions(clock: WallClock { WallClock.system.now() + skew.millis }))
+            try await addCustomers(3, to: laptop)
+            skew.millis = 0
+            let written = try await laptop.read { try $0.outboxCount() }
+            // The first handshake announces a day of allowance: nothing looks ahead, so the push is refused.
+            let transport = AllowanceRewritingTransport(try HTTPSyncTransport(server: server.url), firstAllowance: 86_400_000)
+            let client = SyncClient(
+                store: laptop, configuration: SyncConfiguration(server: server.url, token: server.token, retry: Self.quickRetry), transport: transport)
+            let summary = try await client.sync()
+            #expect(transport.hellos == 2, "a second handshake measures the server again")
+            #expect(summary.rejections.isEmpty, "the refusals of the first push give way to the second push's answers")
+            #expect(summary.pushed == written && summary.pending == 0)
+            #expect(summary.clockRecoveries.count == 1)
+            if case .restamped(let report) = summary.clockRecoveries.first { #expect(report.restamped == written) } else {
+                Issue.record("\(summary.clockRecoveries)")
+            }
+            #expect(try await server.loggedNumbers(of: laptop.replica) == Array(1...Int64(written)))
+        }
+    }
+
     @Test("retry delays grow exponentially with jitter, stay within the cap, and honour Retry-After")
     func retryDelays() {
         let policy = RetryPolicy(initialDelay: .milliseconds(200), maximumDelay: .seconds(10), multiplier: 2)
@@ -245,6 +334,44 @@ struct EndToEndSyncClientTests {
         #expect(verdict.rejections.filter(\.permanent).map(\.number) == [3, 4, 8])
         #expect(verdict.rejections.filter { !$0.permanent }.map(\.number) == [5, 6, 7])
         #expect(verdict.unexpectedNumbers == [99])
+    }
+}
+
+/// The real transport, but the first handshake's answer announces `firstAllowance` as the
+/// server's clock-skew allowance (a server whose instances disagree, or whose allowance changed).
+final class AllowanceRewritingTransport: SyncTransport {
+    private let inner: HTTPSyncTransport
+    private let firstAllowance: Int64
+    private let helloCount = Mutex(0)
+
+    init(_ inner: HTTPSyncTransport, firstAllowance: Int64) {
+        self.inner = inner
+        self.firstAllowance = firstAllowance
+    }
+
+    /// How many handshakes went through.
+    var hellos: Int { helloCount.withLock { $0 } }
+
+    func post(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
+        var response = try await inner.post(path: path, body: body, headers: headers)
+        guard path == "/v1/hello", helloCount.withLock({ count in
+            count += 1
+            return count
+        }) == 1 else { return response }
+        var hello = try WireCodec().decode(HelloResponse.self, from: response.body)
+        hello.maximumClockSkewMillis = firstAllowance
+        response.body = WireCodec().encode(hello)
+        return response
+    }
+}
+
+/// How far a device's clock runs ahead of the system's, set by the test.
+final class DeviceSkew: Sendable {
+    private let value: Mutex<Int64>
+    init(_ millis: Int64) { value = Mutex(millis) }
+    var millis: Int64 {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }
 

@@ -54,6 +54,46 @@ struct ServerAPITests {
         }
     }
 
+    @Test("a clock_skew refusal is not remembered: the same number, restamped, is accepted and then acknowledged", arguments: ServerBackend.all)
+    func clockSkewIsNotFinal(backend: ServerBackend) async throws {
+        let server = try await ServerHarness.make(backend)
+        defer { server.remove() }
+        let ahead = try fieldChange(2, wall: 1_764_000_000_000 + 3 * 3_600_000)
+        let again = try fieldChange(3, field: "stage", value: "active", wall: 1_764_000_000_000 + 3 * 3_600_000)
+        try await server.test { client in
+            let first = try await client.post("/v1/push", pushBody([try scopeChange(1), ahead, again]), token: server.token)
+            #expect(first.json["results"]?.arrayValue?.map { $0["reason"] ?? .null } == [.null, "clock_skew", "clock_skew"])
+            #expect(first.json["acknowledged_through"] == 1)
+            // The same changes, ahead still: refused again by the rule, not answered from a stored refusal.
+            let retried = try await client.post("/v1/push", pushBody([ahead]), token: server.token)
+            #expect(retried.json["results"]?.arrayValue?.first?["reason"] == "clock_skew")
+            // Restamped (the device's clock fixed): new bodies under the same numbers, taken.
+            let restamped = try await client.post(
+                "/v1/push", pushBody([try fieldChange(2, wall: 1_764_000_000_000), try fieldChange(3, field: "stage", value: "active", wall: 1_764_000_000_000)]),
+                token: server.token)
+            #expect(restamped.json["results"]?.arrayValue?.map { $0["outcome"] } == ["accepted", "accepted"])
+            #expect(restamped.json["acknowledged_through"] == 3)
+            #expect(try await server.storage.logCount() == 3)
+        }
+    }
+
+    @Test("the handshake announces the server's time and its clock-skew allowance", arguments: ServerBackend.all)
+    func helloAnnouncesClockSkew(backend: ServerBackend) async throws {
+        let made = try await ServerHarness.make(backend)
+        defer { made.remove() }
+        var configuration = made.configuration
+        configuration.maximumClockSkewMillis = 42_000
+        let server = ServerHarness(
+            folder: made.folder, database: made.database, storage: made.storage, configuration: configuration, token: made.token)
+        try await server.test { client in
+            let hello = try await client.post(
+                "/v1/hello", WireCodec().encodeText(HelloRequest(protocolVersion: 1, replica: "r-1", client: "test")), token: server.token)
+            #expect(hello.status == .ok)
+            #expect(hello.json["max_clock_skew_ms"] == 42_000)
+            #expect(hello.json["server_time"] == "2025-11-24T16:00:00.000Z")
+        }
+    }
+
     @Test("a change that breaks the data model is refused for good, and only that one", arguments: ServerBackend.all)
     func invalidChange(backend: ServerBackend) async throws {
         let server = try await ServerHarness.make(backend)

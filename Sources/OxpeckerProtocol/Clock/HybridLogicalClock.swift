@@ -2,6 +2,8 @@
 /// grow, even when the wall clock stalls or goes backwards.
 ///
 /// A pure value: the wall-clock reading is passed in, so tests drive it.
+/// It keeps its largest reading, so a wall clock that ran ahead and was put
+/// right leaves it ahead: ``ClockRecovery`` moves a replica back.
 ///
 /// ```swift
 /// var clock = HybridLogicalClock(replica: id, last: nil)

@@ -81,7 +81,8 @@ public struct HelloRequest: WireMessage {
 }
 
 /// The server's answer to a hello: the version both will speak, what the
-/// server supports, its clock and its limits.
+/// server supports, its clock, how far ahead of it a change may be stamped,
+/// and its limits.
 public struct HelloResponse: WireMessage {
     public static let wireName = "hello_response"
 
@@ -91,19 +92,30 @@ public struct HelloResponse: WireMessage {
     public var supportedVersions: VersionRange
     /// The server's replica id.
     public var serverReplica: ReplicaID
-    /// The server's clock, so a device can warn about its own skew.
+    /// The server's clock, so a device can measure its own skew and restamp changes
+    /// stamped too far ahead (``ClockRecovery``).
     public var serverTime: Instant
+    /// How far ahead of ``serverTime`` a change's HLC may be, in milliseconds
+    /// (`max_clock_skew_ms`); a change stamped later is refused with `clock_skew`.
+    public var maximumClockSkewMillis: Int64
     /// The limits the server enforces.
     public var limits: WireLimits
 
     /// Makes a response.
-    public init(protocolVersion: Int, supportedVersions: VersionRange, serverReplica: ReplicaID, serverTime: Instant, limits: WireLimits) {
+    public init(
+        protocolVersion: Int, supportedVersions: VersionRange, serverReplica: ReplicaID, serverTime: Instant,
+        maximumClockSkewMillis: Int64, limits: WireLimits
+    ) {
         self.protocolVersion = protocolVersion
         self.supportedVersions = supportedVersions
         self.serverReplica = serverReplica
         self.serverTime = serverTime
+        self.maximumClockSkewMillis = maximumClockSkewMillis
         self.limits = limits
     }
+
+    /// The values `max_clock_skew_ms` may take: 1 ms up to the largest wall-clock value of an HLC.
+    public static let maximumClockSkewRange: ClosedRange<Int64> = 1...HybridTimestamp.maximumWallMillis
 
     public init(wire value: WireValue) throws(WireError) {
         var object = try value.object()
@@ -111,6 +123,7 @@ public struct HelloResponse: WireMessage {
         supportedVersions = try VersionRange(wire: object.member("supported_versions"))
         serverReplica = try object.member("server_replica").identifier(ReplicaID.self)
         serverTime = try object.member("server_time").instant()
+        maximumClockSkewMillis = try object.member("max_clock_skew_ms").integer(in: Self.maximumClockSkewRange)
         limits = try WireLimits(wire: object.member("limits"))
         try object.finish()
     }
@@ -119,7 +132,7 @@ public struct HelloResponse: WireMessage {
         [
             "protocol_version": .integer(Int64(protocolVersion)), "supported_versions": supportedVersions.wireJSON,
             "server_replica": .string(serverReplica.rawValue), "server_time": .string(serverTime.description),
-            "limits": limits.wireJSON,
+            "max_clock_skew_ms": .integer(maximumClockSkewMillis), "limits": limits.wireJSON,
         ]
     }
 }

@@ -48,7 +48,13 @@ struct SyncAPI: Sendable {
         context.logger.info("hello", metadata: ["device": "\(device.name)", "replica": "\(hello.replica)", "client": "\(hello.client)"])
         return HTTPReply.json(codec.encodeText(HelloResponse(
             protocolVersion: hello.protocolVersion, supportedVersions: ProtocolVersion.supported, serverReplica: storage.replica,
-            serverTime: now, limits: configuration.limits)))
+            serverTime: now, maximumClockSkewMillis: announcedClockSkew, limits: configuration.limits)))
+    }
+
+    /// The clock-skew allowance as the handshake announces it, within the range the protocol gives it
+    /// (an allowance above it, thousands of years, refuses nothing either way).
+    private var announcedClockSkew: Int64 {
+        min(max(configuration.maximumClockSkewMillis, HelloResponse.maximumClockSkewRange.lowerBound), HelloResponse.maximumClockSkewRange.upperBound)
     }
 
     func push(_ request: Request, _ context: ServerRequestContext) async throws -> Response {

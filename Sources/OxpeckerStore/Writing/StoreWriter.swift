@@ -139,6 +139,16 @@ public final class StoreWriter {
         if clock.last != before { clockMoved = true }
     }
 
+    /// The clock's last stamp, as this transaction has moved it.
+    var clockLast: HybridTimestamp? { clock.last }
+
+    /// Sets the clock back to `last`, saved in ``finish()``: only for the clock
+    /// recovery (`StoreWriter+Restamp.swift`), which has moved every stamp above it.
+    func resetClock(last: HybridTimestamp?) {
+        clock = HybridLogicalClock(replica: replica, last: last)
+        clockMoved = true
+    }
+
     /// The current wall-clock time, for records that carry when they happened.
     func now() -> Instant { Instant(millisecondsSince1970: wallClock.now()) }
 

@@ -62,11 +62,13 @@ public struct SyncClient: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var run = SyncRun(progress: progress)
-        let (session, hello) = try await handshake()
-        run.summary.clockOffset = .milliseconds(hello.serverTime.millisecondsSince1970 - WallClock.system.now())
+        let (session, hello, offset) = try await handshake()
+        run.summary.clockOffset = .milliseconds(offset)
         run.report(.hello)
         try await bootstrapIfNeeded(session, &run)
+        try await recoverClockIfNeeded(hello, offsetMillis: offset, &run)
         try await pushOutbox(session, &run)
+        try await recoverFromClockSkewRefusals(session, &run)
         try await pullUntilCaughtUp(session, &run)
         let server = configuration.server
         let finished = Instant(millisecondsSince1970: WallClock.system.now())
@@ -94,12 +96,14 @@ public struct SyncClient: Sendable {
     /// The handshake alone: checks that the server speaks a version of the protocol
     /// this client speaks and that the token is valid, and returns the server's answer.
     public func hello() async throws -> HelloResponse {
-        try await handshake().1
+        try await handshake().hello
     }
 
     /// `POST /v1/hello` with this client's newest version, then, if the server
-    /// is older, with the newest version both speak.
-    func handshake() async throws -> (ProtocolSession, HelloResponse) {
+    /// is older, with the newest version both speak. Also returns the server's
+    /// clock minus the store's (``CustomerStore/wallClock``) when the answer came:
+    /// the one-way delay makes it an underestimate, never an overestimate.
+    func handshake() async throws -> (session: ProtocolSession, hello: HelloResponse, offsetMillis: Int64) {
         var session = ProtocolSession(
             server: configuration.server, transport: transport, token: configuration.token, retry: configuration.retry,
             logger: logger, codec: WireCodec(limits: responseLimits(.standard)), sleep: sleep)
@@ -118,7 +122,7 @@ public struct SyncClient: Sendable {
                 }
                 session.version = hello.protocolVersion
                 session.codec = WireCodec(limits: responseLimits(hello.limits))
-                let offset = hello.serverTime.millisecondsSince1970 - WallClock.system.now()
+                let offset = hello.serverTime.millisecondsSince1970 - store.wallClock.now()
                 if abs(offset) > Int64(configuration.clockWarningThreshold.seconds * 1000) {
                     logger.warning(
                         "this device's clock differs from the server's; changes stamped too far ahead are refused (clock_skew)",
@@ -126,7 +130,7 @@ public struct SyncClient: Sendable {
                 }
                 logger.debug(
                     "hello", metadata: ["server_replica": "\(hello.serverReplica)", "protocol_version": "\(hello.protocolVersion)"])
-                return (session.with(limits: hello.limits, serverReplica: hello.serverReplica), hello)
+                return (session.with(limits: hello.limits, serverReplica: hello.serverReplica), hello, offset)
             } catch SyncError.refused(let refusal)
                 where refusal.code == .versionUnsupported || refusal.code == .upgradeRequired
             {

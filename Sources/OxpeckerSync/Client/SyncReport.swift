@@ -1,4 +1,5 @@
 import OxpeckerProtocol
+import OxpeckerStore
 
 /// Where a sync stands, reported after each step that committed something, for
 /// a progress line: counts so far in this sync.
@@ -60,6 +61,20 @@ public struct PurgedCustomer: Sendable, Hashable {
     public var droppedOutboxChanges: Int
 }
 
+/// What a sync did about this device's stamps when they were ahead of the server's
+/// clock beyond its allowance (`Protocol/README.md`, "HLC rules").
+public enum ClockRecoveryResult: Sendable, Hashable {
+    /// The unsent changes stamped too far ahead got new stamps from the server's time,
+    /// and the clock moved back (the report says how many, and by how much).
+    case restamped(ClockRecoveryReport)
+    /// This device's clock itself is more than the allowance ahead of the server's:
+    /// nothing was restamped (new changes would be stamped ahead again). Fix the clock.
+    case deviceClockAhead(byMillis: Int64, allowanceMillis: Int64)
+    /// A stamp the store keeps and may not change (another replica's, or one the server
+    /// has) is beyond the allowance: nothing was restamped. The server's clock is probably behind.
+    case blocked(by: HybridTimestamp, allowanceMillis: Int64)
+}
+
 /// What one sync did.
 public struct SyncSummary: Sendable, Hashable {
     /// Outbox changes the server acknowledged (`accepted` or `duplicate`).
@@ -90,6 +105,9 @@ public struct SyncSummary: Sendable, Hashable {
     public var pending: Int = 0
     /// The server's clock minus this device's, measured at the handshake (round trip not subtracted).
     public var clockOffset: Duration = .zero
+    /// What the sync did about changes stamped beyond the server's clock-skew allowance, in
+    /// order (usually nothing; at most one entry per handshake).
+    public var clockRecoveries: [ClockRecoveryResult] = []
     /// How long the sync took.
     public var duration: Duration = .zero
 

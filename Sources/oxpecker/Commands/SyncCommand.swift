@@ -31,6 +31,11 @@ struct SyncCommand: ParsableCommand {
             retried with backoff for up to --retry-for seconds per request; other refusals (a bad token, \
             an unsupported protocol version) stop at once. Progress goes to standard error, the summary \
             to standard output. Exit status 7 when the server cannot be reached or refuses the sync.
+
+            A device whose clock ran ahead recovers by itself once its clock is fixed: unsent changes \
+            stamped beyond the server's clock-skew allowance are restamped from the server's time, in \
+            order, and the summary says how many and by how much. While the device's clock is still \
+            ahead beyond the allowance nothing is restamped, and the summary says to fix the clock.
             """)
 
     @OptionGroup var location: StoreLocation
@@ -86,6 +91,7 @@ struct SyncCommand: ParsableCommand {
             "synced with \(server): \(pushed), pulled \(summary.pulled), purged \(summary.purged), "
                 + "conflicts \(summary.conflicts), rejections \(summary.rejections.count) in \(seconds(summary.duration)) s"
         ]
+        lines += summary.clockRecoveries.map { clockLine($0, pending: summary.pending) }
         if summary.bootstrappedCustomers > 0 {
             lines.append("bootstrap: \(summary.bootstrappedCustomers) customer\(summary.bootstrappedCustomers == 1 ? "" : "s")")
         }
@@ -113,6 +119,46 @@ struct SyncCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
+    /// What a sync did about stamps ahead of the server's clock, for people.
+    static func clockLine(_ recovery: ClockRecoveryResult, pending: Int) -> String {
+        switch recovery {
+        case .restamped(let report):
+            let before = report.clockBefore.map { " (its last stamp was at \(Instant(millisecondsSince1970: $0.wallMillis)))" } ?? ""
+            guard report.restamped > 0, let numbers = report.numbers, let shift = report.shiftMillis else {
+                return "clock: this store's clock was ahead of the server's beyond its allowance\(before); it was moved back (no unsent change was ahead)"
+            }
+            let range = numbers.lowerBound == numbers.upperBound ? "change \(numbers.lowerBound)" : "changes \(numbers.lowerBound)–\(numbers.upperBound)"
+            let (least, most) = (span(shift.lowerBound), span(shift.upperBound))
+            let by = least == most ? least : "\(least) to \(most)"
+            return "clock: restamped \(report.restamped) unsent change\(report.restamped == 1 ? "" : "s") (\(range)) stamped ahead of the server's clock: "
+                + "moved back by \(by), order kept; the store's clock moved back too\(before)"
+        case .deviceClockAhead(let ahead, let allowance):
+            let waiting = pending > 0 ? " (\(pending) change\(pending == 1 ? "" : "s") wait in the outbox)" : ""
+            return "clock: this device's clock is \(span(ahead)) ahead of the server's, which accepts at most \(span(allowance)): "
+                + "changes are refused (clock_skew) and nothing was restamped; fix this device's clock and sync again\(waiting)"
+        case .blocked(let stamp, let allowance):
+            return "clock: cannot restamp: this store holds \(stamp), stamped more than \(span(allowance)) ahead of the server's clock "
+                + "by another replica or already on the server; the server's clock may be behind: ask its operators"
+        }
+    }
+
+    /// `3 h 2 min`, `4 min 30 s`, `12 s`, `250 ms`.
+    static func span(_ milliseconds: Int64) -> String {
+        let magnitude = milliseconds.magnitude
+        let seconds = magnitude / 1000
+        let text: String
+        if seconds >= 3600 {
+            text = "\(seconds / 3600) h" + (seconds % 3600 / 60 > 0 ? " \(seconds % 3600 / 60) min" : "")
+        } else if seconds >= 60 {
+            text = "\(seconds / 60) min" + (seconds % 60 > 0 ? " \(seconds % 60) s" : "")
+        } else if seconds > 0 {
+            text = "\(seconds) s"
+        } else {
+            text = "\(magnitude) ms"
+        }
+        return milliseconds < 0 ? "-" + text : text
+    }
+
     /// The summary as `--json` prints it.
     static func jsonForm(of summary: SyncSummary) -> JSONValue {
         [
@@ -129,6 +175,7 @@ struct SyncCommand: ParsableCommand {
                         "existed": .bool(purge.existed), "dropped_outbox_changes": .integer(Int64(purge.droppedOutboxChanges)),
                     ]
                 }),
+            "clock_recoveries": .array(summary.clockRecoveries.map(jsonForm(of:))),
             "rejections": .array(
                 summary.rejections.map { rejection -> JSONValue in
                     [
@@ -138,6 +185,23 @@ struct SyncCommand: ParsableCommand {
                     ]
                 }),
         ]
+    }
+
+    /// One clock recovery as `--json` prints it: `outcome` is `restamped`, `device_clock_ahead` or `blocked`.
+    static func jsonForm(of recovery: ClockRecoveryResult) -> JSONValue {
+        switch recovery {
+        case .restamped(let report):
+            var object: [String: JSONValue] = ["outcome": "restamped", "restamped": .integer(Int64(report.restamped)), "rewritten_rows": .integer(Int64(report.rewrittenRows))]
+            if let numbers = report.numbers { object["numbers"] = [.integer(numbers.lowerBound), .integer(numbers.upperBound)] }
+            if let shift = report.shiftMillis { object["shift_ms"] = [.integer(shift.lowerBound), .integer(shift.upperBound)] }
+            if let before = report.clockBefore { object["clock_before"] = .string(before.description) }
+            if let after = report.clockAfter { object["clock_after"] = .string(after.description) }
+            return .object(object)
+        case .deviceClockAhead(let ahead, let allowance):
+            return ["outcome": "device_clock_ahead", "ahead_ms": .integer(ahead), "allowance_ms": .integer(allowance)]
+        case .blocked(let stamp, let allowance):
+            return ["outcome": "blocked", "stamp": .string(stamp.description), "allowance_ms": .integer(allowance)]
+        }
     }
 
     private static func seconds(_ duration: Duration) -> String {

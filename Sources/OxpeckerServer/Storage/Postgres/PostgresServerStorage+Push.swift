@@ -100,6 +100,8 @@ private struct PostgresPush {
                 continue
             }
             if let skew = PushRules.clockSkew(of: change, policy: policy) {
+                // Not stored in push_refusal, nor counted by advanceProgress: the device restamps the
+                // change (a new body under this number) once its clock is fixed, and that one must be taken.
                 results[index] = skew
                 continue
             }

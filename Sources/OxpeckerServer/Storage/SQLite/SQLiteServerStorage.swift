@@ -88,6 +88,8 @@ public final class SQLiteServerStorage: ServerStorage {
         {
             return PushResult(number: number, outcome: .rejected, reason: ErrorCode(unchecked: refusal[0]), message: refusal[1])
         }
+        // Not stored in push_refusal, nor counted by advanceProgress: the device restamps the change
+        // (a new body under this number) once its clock is fixed, and that one must be taken.
         if let skew = PushRules.clockSkew(of: change, policy: policy) { return skew }
         if let refusal = PushRules.deviceRefusal(of: change) {
             return try refuse(change, .invalidChange, refusal, in: db)

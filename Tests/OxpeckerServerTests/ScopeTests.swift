@@ -249,6 +249,56 @@ struct ScopeTests {
         }
     }
 
+    @Test("hundreds of customers entering (token scopes grown) and leaving (reassigned away) in small pages: reconciled slice by slice, each once, nothing missed", arguments: ServerBackend.all)
+    func reconciliationInSlices(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
+            let now = Instant(millisecondsSince1970: WallClock.system.now())
+            let tokenA = try await server.storage.createToken(name: "laptop-a", scopes: ["branch:A"], expiresAt: nil, now: now).secret
+            let issuedB = try await server.storage.createToken(name: "laptop-b", scopes: ["branch:B"], expiresAt: nil, now: now)
+            let idB = try #require(try await server.storage.tokens().first { $0.name == "laptop-b" }?.id)
+            let a = try server.newStore("a"), b = try server.newStore("b")
+            let count = 3 * 256 + 7  // more than three slices of a round (ReconcileRound.customersPerSlice)
+            try await a.write { writer in
+                for index in 0..<count {
+                    let id = CustomerID(unchecked: String(format: "c-%04d", index))
+                    try writer.createCustomer(id, in: ["branch:A"])
+                    _ = try writer.addNote(NewNote(text: "note \(index)", author: "a-1", channel: .branch), to: id)
+                }
+            }
+            try await b.write { writer in try writer.createCustomer("c-b-own", in: ["branch:B"]) }
+            try await sync(a, server, tokenA)
+            try await sync(b, server, issuedB.secret)
+            func held() async throws -> Set<String> {
+                Set(try await b.read { try $0.customers(matching: CustomerFilter(limit: 10_000)).map(\.id.rawValue) })
+            }
+            #expect(try await held() == ["c-b-own"])
+
+            // Full round: the token now sees branch:A too; every customer enters, in pages of 40 changes.
+            #expect(try await server.storage.setTokenScopes(id: idB, scopes: ["branch:A", "branch:B"], at: now))
+            let entered = try await sync(b, server, issuedB.secret, pageSize: 40)
+            #expect(try await held().count == count + 1)
+            #expect(entered.purges.isEmpty)
+            #expect(try await b.read { try $0.notes(of: "c-0700", limit: 10).map(\.text) } == ["note 700"])
+
+            // Incremental round: all but 5 are reassigned away from b's scopes; they leave b, slice by slice.
+            try await sync(a, server, tokenA)
+            try await a.write { writer in
+                for index in 5..<count {
+                    let id = CustomerID(unchecked: String(format: "c-%04d", index))
+                    _ = try writer.add("branch:C", to: .scopes, of: id)
+                    _ = try writer.remove("branch:A", from: .scopes, of: id)
+                }
+            }
+            try await sync(a, server, tokenA)
+            let left = try await sync(b, server, issuedB.secret, pageSize: 40)
+            #expect(left.purges.count == count - 5 && Set(left.purges.map(\.customer)).count == count - 5, "each purged once")
+            #expect(try await held() == Set((0..<5).map { String(format: "c-%04d", $0) } + ["c-b-own"]))
+            // Settled: the next pull has nothing to reconcile.
+            let again = try await sync(b, server, issuedB.secret, pageSize: 40)
+            #expect(again.purges.isEmpty && again.pulled == 0)
+        }
+    }
+
     @Test("random scopes, reassignments and token scope changes: each device holds exactly the customers in its scopes", arguments: ServerBackend.all, [5, 77, 1234] as [UInt64])
     func property(backend: ServerBackend, seed: UInt64) async throws {
         try await LiveServer.run(backend) { server in

@@ -264,6 +264,14 @@ enum PostgresSchema {
         // Notes redacted before the log kept redacted notes without their text (RedactionRules):
         // their changes and revisions lose it now.
         Migration(name: "server-v11-redacted-text", statements: [], rewrite: blankRedactedText),
+        // The reconciliation round under way (ReconcileRound), and the progress an answer
+        // records when it is confirmed: a pull page compares one slice of customers, not all.
+        Migration(
+            name: "server-v12-reconcile-round",
+            statements: [
+                "ALTER TABLE subscription ADD COLUMN round text",
+                "ALTER TABLE pending_answer ADD COLUMN round text",
+            ]),
     ]
 
     /// ``RedactionRules`` applied to a log written before it (migration server-v11).

@@ -128,7 +128,7 @@ struct PostgresSubscriptions {
         let visible = try await visibleCustomers()
         try await connection.run(
             "INSERT INTO holding (subscription, customer, since) SELECT \(subscription), unnest(\(visible)::text[]), 0")
-        try await markReconciled(subscription)
+        try await markReconciled(subscription, epoch: try await epoch(), scopes: scopesKey)
         return FeedCursor.LogCursor(position: 0, subscription: subscription, seq: 0)
     }
 
@@ -136,6 +136,8 @@ struct PostgresSubscriptions {
         let confirmedSeq: Int64
         let reconciledEpoch: Int64
         let reconciledScopes: String
+        /// The reconciliation round under way, if any.
+        let round: ReconcileRound?
     }
 
     /// The subscription, if it is this device's; `lock` holds its row to the
@@ -143,12 +145,12 @@ struct PostgresSubscriptions {
     private func record(_ subscription: Int64, lock: Bool = false) async throws -> Record? {
         let rows = try await connection.query(
             PostgresQuery(
-                unsafeSQL: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes FROM subscription WHERE id = $1"
+                unsafeSQL: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes, round FROM subscription WHERE id = $1"
                     + (lock ? " FOR UPDATE" : ""),
                 binds: { var binds = PostgresBindings(); binds.append(subscription); return binds }()),
             logger: connection.logger)
-        for try await (token, seq, epoch, scopes) in rows.decode((String, Int64, Int64, String).self) where token == device.tokenID {
-            return Record(confirmedSeq: seq, reconciledEpoch: epoch, reconciledScopes: scopes)
+        for try await (token, seq, epoch, scopes, round) in rows.decode((String, Int64, Int64, String, String?).self) where token == device.tokenID {
+            return Record(confirmedSeq: seq, reconciledEpoch: epoch, reconciledScopes: scopes, round: ReconcileRound(text: round))
         }
         return nil
     }
@@ -168,12 +170,12 @@ struct PostgresSubscriptions {
     func confirm(subscription: Int64, seq: Int64, at now: Instant) async throws {
         guard let record = try await record(subscription, lock: true) else { throw expired(subscription) }
         if seq == record.confirmedSeq { return }
-        var answer: (Int64?, String?)?
+        var answer: (Int64?, String?, String?)?
         if seq > record.confirmedSeq {
             let rows = try await connection.query(
-                "SELECT reconciled_epoch, reconciled_scopes FROM pending_answer WHERE subscription = \(subscription) AND seq = \(seq)",
+                "SELECT reconciled_epoch, reconciled_scopes, round FROM pending_answer WHERE subscription = \(subscription) AND seq = \(seq)",
                 logger: connection.logger)
-            for try await row in rows.decode((Int64?, String?).self) { answer = row }
+            for try await row in rows.decode((Int64?, String?, String?).self) { answer = row }
         }
         guard let answer else {
             // An answer older than the one confirmed: the store went back in time (a restored backup).
@@ -195,20 +197,24 @@ struct PostgresSubscriptions {
         try await connection.run(
             "UPDATE subscription SET confirmed_seq = \(seq), confirmed_at = \(now.description) WHERE id = \(subscription)")
         if let epoch = answer.0, let scopes = answer.1 {
-            try await connection.run(
-                "UPDATE subscription SET reconciled_epoch = \(epoch), reconciled_scopes = \(scopes) WHERE id = \(subscription)")
+            try await markReconciled(subscription, epoch: epoch, scopes: scopes)
+        } else if let round = answer.2 {
+            try await connection.run("UPDATE subscription SET round = \(round) WHERE id = \(subscription)")
         }
     }
 
-    private func markReconciled(_ subscription: Int64) async throws {
+    /// The subscription's holdings are right as of `epoch`, for token scopes `scopes`; no round is under way.
+    private func markReconciled(_ subscription: Int64, epoch: Int64, scopes: String) async throws {
         try await connection.run(
-            "UPDATE subscription SET reconciled_epoch = \(try await epoch()), reconciled_scopes = \(scopesKey) WHERE id = \(subscription)")
+            "UPDATE subscription SET reconciled_epoch = \(epoch), reconciled_scopes = \(scopes), round = NULL WHERE id = \(subscription)")
     }
 
     /// Records an answer that changes what the device holds; returns its seq.
     /// `added` customers are held with every change up to log position `since`.
+    /// `progress`: the reconciliation round as this answer leaves it (``ReconcileRound``); confirming
+    /// the answer records it, or, when the round is done, marks the subscription reconciled.
     func recordAnswer(
-        _ subscription: Int64, adding added: [String], since: Int64, removing removed: [String], reconciled: Bool
+        _ subscription: Int64, adding added: [String], since: Int64, removing removed: [String], progress: ReconcileRound.Progress?
     ) async throws -> Int64 {
         let last = try await connection.one(
             """
@@ -216,10 +222,11 @@ struct PostgresSubscriptions {
                                   UNION ALL SELECT seq FROM pending_answer WHERE subscription = \(subscription)) AS s
             """, as: Int64?.self) ?? nil
         let seq = (last ?? 0) + 1
-        let epoch: Int64? = reconciled ? try await epoch() : nil
-        let scopes: String? = reconciled ? scopesKey : nil
         try await connection.run(
-            "INSERT INTO pending_answer (subscription, seq, reconciled_epoch, reconciled_scopes) VALUES (\(subscription), \(seq), \(epoch), \(scopes))")
+            """
+            INSERT INTO pending_answer (subscription, seq, reconciled_epoch, reconciled_scopes, round)
+            VALUES (\(subscription), \(seq), \(progress?.reconciledEpoch), \(progress?.reconciledScopes), \(progress?.roundText))
+            """)
         let customers = removed + added
         let held = removed.map { _ in false } + added.map { _ in true }
         let sinces = removed.map { _ in Int64(0) } + added.map { _ in since }
@@ -242,35 +249,90 @@ struct PostgresSubscriptions {
     func reconcile(_ cursor: FeedCursor.LogCursor, limit: Int, at now: Instant) async throws -> LogPage? {
         guard let record = try await record(cursor.subscription) else { throw expired(cursor.subscription) }
         let epoch = try await epoch()
-        if cursor.entering == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
+        let underWay = record.round.flatMap { $0.scopes == scopesKey ? $0 : nil }
+        if cursor.entering == nil, underWay == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
+        var round: ReconcileRound
+        if let underWay {
+            round = underWay
+        } else {
+            round = ReconcileRound(
+                epoch: epoch, scopes: scopesKey, reconciledEpoch: record.reconciledEpoch, reconciledScopes: record.reconciledScopes,
+                changesFrom: try await changesFrom())
+        }
         let partial = cursor.entering?.customer.rawValue
-        let plan: Reconciliation
-        if record.reconciledScopes == scopesKey, record.reconciledEpoch >= (try await changesFrom()) {
-            // Reconciled before with these scopes: only customers whose membership changed since can differ.
-            var visible = Set<String>(), held = Set<String>()
+        while true {
+            let slice = try await self.slice(of: round, subscription: cursor.subscription, partial: partial)
+            let plan = Reconciliation(visible: slice.visible, held: slice.held, partial: partial)
+            if !plan.isEmpty { return try await page(plan, slice: slice, round: round, cursor: cursor, limit: limit, at: now) }
+            // Nothing to send for this slice: past it at once.
+            if slice.isLast {
+                try await markReconciled(cursor.subscription, epoch: round.target, scopes: round.scopes)
+                return nil
+            }
+            round = slice.next
+            try await connection.run("UPDATE subscription SET round = \(round.text) WHERE id = \(cursor.subscription)")
+        }
+    }
+
+    /// One slice of `round`'s candidates (``ReconcileRound``), with `partial`, compared.
+    private func slice(of round: ReconcileRound, subscription: Int64, partial: String?) async throws -> ReconcileRound.Slice {
+        let count = Int64(ReconcileRound.customersPerSlice)
+        var slice: ReconcileRound.Slice
+        if round.full {
+            var held: [String] = []
             let rows = try await connection.query(
                 """
-                SELECT m.customer,
-                       EXISTS (SELECT 1 FROM customer_scope s WHERE s.customer = m.customer AND s.removed_hlc IS NULL
-                               AND s.element = ANY(\(device.scopes))),
-                       EXISTS (SELECT 1 FROM holding h WHERE h.subscription = \(cursor.subscription) AND h.customer = m.customer)
-                FROM (SELECT customer FROM membership_change WHERE epoch > \(record.reconciledEpoch)
-                      UNION SELECT unnest(\(partial.map { [$0] } ?? [])::text[])) AS m
+                SELECT customer FROM holding WHERE subscription = \(subscription) AND customer > \(round.afterCustomer)
+                ORDER BY customer LIMIT \(count)
                 """, logger: connection.logger)
-            for try await (customer, isVisible, isHeld) in rows.decode((String, Bool, Bool).self) {
-                if isVisible { visible.insert(customer) }
-                if isHeld { held.insert(customer) }
-            }
-            plan = Reconciliation(visible: visible, held: held, partial: partial)
+            for try await customer in rows.decode(String.self) { held.append(customer) }
+            let visible = try await visibleCustomers(after: round.afterCustomer, limit: Int(count))
+            slice = ReconcileRound.fullSlice(visible: visible, held: held, of: round)
         } else {
-            let visible = Set(try await visibleCustomers())
-            let held = Set(try await texts("SELECT customer FROM holding WHERE subscription = \(cursor.subscription)"))
-            plan = Reconciliation(visible: visible, held: held, partial: partial)
+            var changed: [(Int64, String)] = []
+            let rows = try await connection.query(
+                """
+                SELECT epoch, customer FROM membership_change
+                WHERE (epoch, customer) > (\(round.afterEpoch), \(round.afterCustomer)) AND epoch <= \(round.target)
+                ORDER BY epoch, customer LIMIT \(count)
+                """, logger: connection.logger)
+            for try await row in rows.decode((Int64, String).self) { changed.append(row) }
+            let (visible, held) = try await compare(changed.map(\.1), subscription: subscription)
+            slice = ReconcileRound.Slice(
+                visible: visible, held: held, next: changed.last.map { round.passing(epoch: $0.0, customer: $0.1) } ?? round,
+                isLast: changed.count < count)
         }
-        if plan.isEmpty {
-            try await markReconciled(cursor.subscription)
-            return nil
+        if let partial {
+            let (visible, held) = try await compare([partial], subscription: subscription)
+            slice.visible.formUnion(visible)
+            slice.held.formUnion(held)
         }
+        return slice
+    }
+
+    /// Of `customers`, those the device sees now and those `subscription` holds.
+    private func compare(_ customers: [String], subscription: Int64) async throws -> (visible: Set<String>, held: Set<String>) {
+        guard !customers.isEmpty else { return ([], []) }
+        var visible = Set<String>(), held = Set<String>()
+        let rows = try await connection.query(
+            """
+            SELECT m.customer,
+                   EXISTS (SELECT 1 FROM customer_scope s WHERE s.customer = m.customer AND s.removed_hlc IS NULL
+                           AND s.element = ANY(\(device.scopes))),
+                   EXISTS (SELECT 1 FROM holding h WHERE h.subscription = \(subscription) AND h.customer = m.customer)
+            FROM unnest(\(customers)::text[]) AS m(customer)
+            """, logger: connection.logger)
+        for try await (customer, isVisible, isHeld) in rows.decode((String, Bool, Bool).self) {
+            if isVisible { visible.insert(customer) }
+            if isHeld { held.insert(customer) }
+        }
+        return (visible, held)
+    }
+
+    /// The page of a slice's purges and entering customers; its answer carries the round's progress.
+    private func page(
+        _ plan: Reconciliation, slice: ReconcileRound.Slice, round: ReconcileRound, cursor: FeedCursor.LogCursor, limit: Int, at now: Instant
+    ) async throws -> LogPage {
         let purged = Array(plan.leaving.prefix(Reconciliation.purgesPerPage))
         let erased = Set(try await texts("SELECT customer FROM erasure WHERE customer = ANY(\(purged))"))
         let purges = purged.map { customer in
@@ -308,7 +370,9 @@ struct PostgresSubscriptions {
             }
         }
         // Entering customers were sent whole, up to the top of the log: the log resumes after it for them.
-        let seq = try await recordAnswer(cursor.subscription, adding: sent, since: try await top(), removing: purged, reconciled: complete)
+        let seq = try await recordAnswer(
+            cursor.subscription, adding: sent, since: try await top(), removing: purged,
+            progress: ReconcileRound.Progress(round: round, slice: slice, complete: complete))
         let next = FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq, entering: stillEntering)
         // Always has_more: the device's next pull confirms this page, then the log follows.
         return LogPage(changes: changes, purges: purges, nextCursor: FeedCursor.log(next).cursor, hasMore: true)
@@ -351,7 +415,7 @@ struct PostgresSubscriptions {
         let snapshots = page.map { customer in
             SnapshotCustomer(customer: CustomerID(unchecked: customer), scopes: scopes[customer] ?? [], changes: bodies[customer] ?? [])
         }
-        let seq = try await recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], reconciled: false)
+        let seq = try await recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], progress: nil)
         return SnapshotPage(customers: snapshots, of: cursor, seq: seq, more: customers.count > limit)
     }
 }

@@ -181,7 +181,7 @@ struct SQLiteSubscriptions {
         let subscription = try create(at: now, replica: replica)
         let insert = try db.cachedStatement(sql: "INSERT INTO holding (subscription, customer, since) VALUES (?, ?, 0)")
         for customer in try visibleCustomers() { try insert.execute(arguments: [subscription, customer]) }
-        try markReconciled(subscription)
+        try markReconciled(subscription, epoch: try Self.epoch(db), scopes: scopesKey)
         return FeedCursor.LogCursor(position: 0, subscription: subscription, seq: 0)
     }
 
@@ -189,15 +189,17 @@ struct SQLiteSubscriptions {
         let confirmedSeq: Int64
         let reconciledEpoch: Int64
         let reconciledScopes: String
+        /// The reconciliation round under way, if any.
+        let round: ReconcileRound?
     }
 
     private func record(_ subscription: Int64) throws -> Record? {
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes FROM subscription WHERE id = ?"),
+            db.cachedStatement(sql: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes, round FROM subscription WHERE id = ?"),
             arguments: [subscription]),
             (row[0] as String) == device.tokenID
         else { return nil }
-        return Record(confirmedSeq: row[1], reconciledEpoch: row[2], reconciledScopes: row[3])
+        return Record(confirmedSeq: row[1], reconciledEpoch: row[2], reconciledScopes: row[3], round: ReconcileRound(text: row[4]))
     }
 
     private func expired(_ subscription: Int64) -> ServerError {
@@ -217,7 +219,7 @@ struct SQLiteSubscriptions {
         if seq == record.confirmedSeq { return }
         guard seq > record.confirmedSeq,
             let answer = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT reconciled_epoch, reconciled_scopes FROM pending_answer WHERE subscription = ? AND seq = ?"),
+                db.cachedStatement(sql: "SELECT reconciled_epoch, reconciled_scopes, round FROM pending_answer WHERE subscription = ? AND seq = ?"),
                 arguments: [subscription, seq])
         else {
             // An answer older than the one confirmed: the store went back in time (a restored backup).
@@ -240,30 +242,33 @@ struct SQLiteSubscriptions {
         try db.execute(
             sql: "UPDATE subscription SET confirmed_seq = ?, confirmed_at = ? WHERE id = ?", arguments: [seq, now.description, subscription])
         if let epoch = answer[0] as Int64?, let scopes = answer[1] as String? {
-            try db.execute(
-                sql: "UPDATE subscription SET reconciled_epoch = ?, reconciled_scopes = ? WHERE id = ?",
-                arguments: [epoch, scopes, subscription])
+            try markReconciled(subscription, epoch: epoch, scopes: scopes)
+        } else if let round = answer[2] as String? {
+            try db.execute(sql: "UPDATE subscription SET round = ? WHERE id = ?", arguments: [round, subscription])
         }
     }
 
-    private func markReconciled(_ subscription: Int64) throws {
+    /// The subscription's holdings are right as of `epoch`, for token scopes `scopes`; no round is under way.
+    private func markReconciled(_ subscription: Int64, epoch: Int64, scopes: String) throws {
         try db.execute(
-            sql: "UPDATE subscription SET reconciled_epoch = ?, reconciled_scopes = ? WHERE id = ?",
-            arguments: [try Self.epoch(db), scopesKey, subscription])
+            sql: "UPDATE subscription SET reconciled_epoch = ?, reconciled_scopes = ?, round = NULL WHERE id = ?",
+            arguments: [epoch, scopes, subscription])
     }
 
     /// Records an answer that changes what the device holds; returns its seq.
     /// `added` customers are held with every change up to log position `since`.
+    /// `progress`: the reconciliation round as this answer leaves it (``ReconcileRound``); confirming
+    /// the answer records it, or, when the round is done, marks the subscription reconciled.
     func recordAnswer(
-        _ subscription: Int64, adding added: [String], since: Int64, removing removed: [String], reconciled: Bool
+        _ subscription: Int64, adding added: [String], since: Int64, removing removed: [String], progress: ReconcileRound.Progress?
     ) throws -> Int64 {
         let last = try Int64.fetchOne(
             db, sql: "SELECT max(seq) FROM (SELECT confirmed_seq AS seq FROM subscription WHERE id = ?1 UNION ALL SELECT seq FROM pending_answer WHERE subscription = ?1)",
             arguments: [subscription]) ?? 0
         let seq = last + 1
         try db.execute(
-            sql: "INSERT INTO pending_answer (subscription, seq, reconciled_epoch, reconciled_scopes) VALUES (?, ?, ?, ?)",
-            arguments: [subscription, seq, reconciled ? try Self.epoch(db) : nil, reconciled ? scopesKey : nil])
+            sql: "INSERT INTO pending_answer (subscription, seq, reconciled_epoch, reconciled_scopes, round) VALUES (?, ?, ?, ?, ?)",
+            arguments: [subscription, seq, progress?.reconciledEpoch, progress?.reconciledScopes, progress?.roundText])
         let insert = try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO pending_holding (subscription, seq, customer, held, since) VALUES (?, ?, ?, ?, ?)")
         for customer in removed { try insert.execute(arguments: [subscription, seq, customer, 0, 0]) }
@@ -278,24 +283,82 @@ struct SQLiteSubscriptions {
     func reconcile(_ cursor: FeedCursor.LogCursor, limit: Int, at now: Instant) throws -> LogPage? {
         guard let record = try record(cursor.subscription) else { throw expired(cursor.subscription) }
         let epoch = try Self.epoch(db)
-        if cursor.entering == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
+        let underWay = record.round.flatMap { $0.scopes == scopesKey ? $0 : nil }
+        if cursor.entering == nil, underWay == nil, record.reconciledEpoch == epoch, record.reconciledScopes == scopesKey { return nil }
+        var round = try underWay ?? ReconcileRound(
+            epoch: epoch, scopes: scopesKey, reconciledEpoch: record.reconciledEpoch, reconciledScopes: record.reconciledScopes,
+            changesFrom: Self.changesFrom(db))
         let partial = cursor.entering?.customer.rawValue
-        let plan: Reconciliation
-        if record.reconciledScopes == scopesKey, record.reconciledEpoch >= (try Self.changesFrom(db)) {
-            // Reconciled before with these scopes: only customers whose membership changed since can differ.
-            let (visible, held) = try membershipChanges(since: record.reconciledEpoch, of: cursor.subscription, partial: partial)
-            plan = Reconciliation(visible: visible, held: held, partial: partial)
+        while true {
+            let slice = try self.slice(of: round, subscription: cursor.subscription, partial: partial)
+            let plan = Reconciliation(visible: slice.visible, held: slice.held, partial: partial)
+            if !plan.isEmpty { return try page(plan, slice: slice, round: round, cursor: cursor, limit: limit, at: now) }
+            // Nothing to send for this slice: past it at once.
+            if slice.isLast {
+                try markReconciled(cursor.subscription, epoch: round.target, scopes: round.scopes)
+                return nil
+            }
+            round = slice.next
+            try db.execute(sql: "UPDATE subscription SET round = ? WHERE id = ?", arguments: [round.text, cursor.subscription])
+        }
+    }
+
+    /// One slice of `round`'s candidates (``ReconcileRound``), with `partial`, compared.
+    private func slice(of round: ReconcileRound, subscription: Int64, partial: String?) throws -> ReconcileRound.Slice {
+        let count = ReconcileRound.customersPerSlice
+        var slice: ReconcileRound.Slice
+        if round.full {
+            let held = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT customer FROM holding WHERE subscription = ? AND customer > ? ORDER BY customer LIMIT ?"),
+                arguments: [subscription, round.afterCustomer, count])
+            slice = ReconcileRound.fullSlice(visible: try visibleCustomers(after: round.afterCustomer, limit: count), held: held, of: round)
         } else {
-            let visible = Set(try visibleCustomers())
-            let held = Set(try String.fetchAll(
-                db.cachedStatement(sql: "SELECT customer FROM holding WHERE subscription = ?"), arguments: [cursor.subscription]))
-            plan = Reconciliation(visible: visible, held: held, partial: partial)
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT epoch, customer FROM membership_change WHERE (epoch, customer) > (?, ?) AND epoch <= ?
+                        ORDER BY epoch, customer LIMIT ?
+                        """),
+                arguments: [round.afterEpoch, round.afterCustomer, round.target, count])
+            let (visible, held) = try compare(rows.map { $0[1] }, subscription: subscription)
+            slice = ReconcileRound.Slice(
+                visible: visible, held: held, next: rows.last.map { round.passing(epoch: $0[0], customer: $0[1]) } ?? round,
+                isLast: rows.count < count)
         }
+        if let partial {
+            let (visible, held) = try compare([partial], subscription: subscription)
+            slice.visible.formUnion(visible)
+            slice.held.formUnion(held)
+        }
+        return slice
+    }
+
+    /// Of `customers`, those the device sees now and those `subscription` holds.
+    private func compare(_ customers: [String], subscription: Int64) throws -> (visible: Set<String>, held: Set<String>) {
+        guard !customers.isEmpty else { return ([], []) }
+        let marks = Array(repeating: "?", count: customers.count).joined(separator: ", ")
+        var visible = Set<String>()
+        if !device.scopes.isEmpty {
+            let scopeMarks = Array(repeating: "?", count: device.scopes.count).joined(separator: ", ")
+            visible = Set(try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT customer_id FROM set_element
+                    WHERE field = 'scopes' AND removed_hlc IS NULL AND element IN (\(scopeMarks)) AND customer_id IN (\(marks))
+                    """,
+                arguments: StatementArguments(device.scopes) + StatementArguments(customers)))
+        }
+        let held = Set(try String.fetchAll(
+            db, sql: "SELECT customer FROM holding WHERE subscription = ? AND customer IN (\(marks))",
+            arguments: [subscription] + StatementArguments(customers)))
+        return (visible, held)
+    }
+
+    /// The page of a slice's purges and entering customers; its answer carries the round's progress.
+    private func page(
+        _ plan: Reconciliation, slice: ReconcileRound.Slice, round: ReconcileRound, cursor: FeedCursor.LogCursor, limit: Int, at now: Instant
+    ) throws -> LogPage {
         let (leaving, entering) = (plan.leaving, plan.entering)
-        if plan.isEmpty {
-            try markReconciled(cursor.subscription)
-            return nil
-        }
         let purged = Array(leaving.prefix(Reconciliation.purgesPerPage))
         let purges = try purged.map { customer in
             let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erased_customer WHERE id = ?"), arguments: [customer]) ?? false
@@ -330,32 +393,12 @@ struct SQLiteSubscriptions {
         }
         // Entering customers were sent whole, up to the top of the log: the log resumes after it for them.
         let top = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(position) FROM change_log")) ?? 0
-        let seq = try recordAnswer(cursor.subscription, adding: sent, since: top, removing: purged, reconciled: complete)
+        let seq = try recordAnswer(
+            cursor.subscription, adding: sent, since: top, removing: purged,
+            progress: ReconcileRound.Progress(round: round, slice: slice, complete: complete))
         let next = FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq, entering: stillEntering)
         // Always has_more: the device's next pull confirms this page, then the log follows.
         return LogPage(changes: changes, purges: purges, nextCursor: FeedCursor.log(next).cursor, hasMore: true)
-    }
-
-    /// Of the customers whose membership changed after epoch `since` (and `partial`,
-    /// the one being sent), those the device sees now and those `subscription` holds.
-    private func membershipChanges(since: Int64, of subscription: Int64, partial: String?) throws -> (visible: Set<String>, held: Set<String>) {
-        let (condition, scopeArguments) = visibleCondition("m.customer")
-        var arguments = scopeArguments
-        arguments += [subscription, since, partial, partial]
-        var visible = Set<String>(), held = Set<String>()
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT m.customer, \(condition), EXISTS (SELECT 1 FROM holding WHERE subscription = ? AND customer = m.customer)
-                    FROM (SELECT customer FROM membership_change WHERE epoch > ? UNION SELECT ? WHERE ? IS NOT NULL) m
-                    """),
-            arguments: arguments)
-        while let row = try rows.next() {
-            let customer: String = row[0]
-            if row[1] as Bool { visible.insert(customer) }
-            if row[2] as Bool { held.insert(customer) }
-        }
-        return (visible, held)
     }
 
     /// The log after the cursor's position, of the customers the device holds,
@@ -396,7 +439,7 @@ struct SQLiteSubscriptions {
                 customer: CustomerID(unchecked: customer), scopes: try Self.scopes(of: customer, in: db),
                 changes: try String.fetchAll(changes, arguments: [customer, cursor.position]))
         }
-        let seq = try recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], reconciled: false)
+        let seq = try recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], progress: nil)
         return SnapshotPage(customers: snapshots, of: cursor, seq: seq, more: customers.count > limit)
     }
 }

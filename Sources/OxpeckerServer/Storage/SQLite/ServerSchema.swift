@@ -213,5 +213,14 @@ enum ServerSchema {
                 try db.execute(sql: "UPDATE change_log SET body = ? WHERE position = ?", arguments: [body, position])
             }
         },
+        // The reconciliation round under way (ReconcileRound), and the progress an answer
+        // records when it is confirmed: a pull page compares one slice of customers, not all.
+        ServerMigration(name: "server-v12-reconcile-round") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE subscription ADD COLUMN round TEXT;
+                    ALTER TABLE pending_answer ADD COLUMN round TEXT;
+                    """)
+        },
     ]
 }

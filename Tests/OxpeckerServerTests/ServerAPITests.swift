@@ -87,10 +87,21 @@ struct ServerAPITests {
             folder: made.folder, database: made.database, storage: made.storage, configuration: configuration, token: made.token)
         try await server.test { client in
             let hello = try await client.post(
-                "/v1/hello", WireCodec().encodeText(HelloRequest(protocolVersion: 1, replica: "r-1", client: "test")), token: server.token)
+                "/v1/hello", WireCodec().encodeText(HelloRequest(protocolVersion: 2, replica: "r-1", client: "test")), token: server.token,
+                version: "2")
             #expect(hello.status == .ok)
             #expect(hello.json["max_clock_skew_ms"] == 42_000)
             #expect(hello.json["server_time"] == "2025-11-24T16:00:00.000Z")
+            #expect(hello.json["protocol_version"] == 2 && hello.headers[HTTPField.Name("Oxpecker-Protocol")!] == "2")
+            // A client of version 1 gets the version 1 answer: no allowance (it would refuse the member), its version echoed.
+            let older = try await client.post(
+                "/v1/hello", WireCodec().encodeText(HelloRequest(protocolVersion: 1, replica: "r-1", client: "test")), token: server.token,
+                version: "1")
+            #expect(older.status == .ok)
+            #expect(older.json["protocol_version"] == 1 && older.json["max_clock_skew_ms"] == nil)
+            #expect(older.headers[HTTPField.Name("Oxpecker-Protocol")!] == "1")
+            let decoded = try WireCodec().decode(HelloResponse.self, from: older.text)
+            #expect(decoded.maximumClockSkewMillis == nil)
         }
     }
 
@@ -122,8 +133,8 @@ struct ServerAPITests {
         ("version not an integer", "/v1/pull", "{\"limit\": 5}", "token", "one", 426, "upgrade_required"),
         ("version with a fraction", "/v1/pull", "{\"limit\": 5}", "token", "1.0", 426, "upgrade_required"),
         ("two versions in one header", "/v1/pull", "{\"limit\": 5}", "token", "1, 1", 426, "upgrade_required"),
-        ("hello body newer than its header", "/v1/hello", #"{"client":"t","protocol_version":2,"replica":"r-1"}"#, "token", "1", 400, "version_unsupported"),
-        ("hello header newer than its body", "/v1/hello", #"{"client":"t","protocol_version":1,"replica":"r-1"}"#, "token", "2", 400, "version_unsupported"),
+        ("hello body newer than its header", "/v1/hello", #"{"client":"t","protocol_version":3,"replica":"r-1"}"#, "token", "2", 400, "version_unsupported"),
+        ("hello header newer than its body", "/v1/hello", #"{"client":"t","protocol_version":2,"replica":"r-1"}"#, "token", "3", 400, "version_unsupported"),
         ("hello body version 0", "/v1/hello", #"{"client":"t","protocol_version":0,"replica":"r-1"}"#, "token", "1", 400, "invalid_value"),
         ("unknown cursor", "/v1/pull", "{\"after\": \"zzz\", \"limit\": 5}", "token", "1", 410, "cursor_expired"),
         ("unknown page", "/v1/bootstrap", "{\"page\": \"zzz\", \"limit\": 5}", "token", "1", 410, "cursor_expired"),

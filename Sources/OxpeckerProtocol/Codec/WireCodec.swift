@@ -74,8 +74,9 @@ public struct WireCodec: Sendable {
 public enum ProtocolVersion {
     /// The HTTP header that carries the version on every request and response.
     public static let header = "Oxpecker-Protocol"
-    /// The version this build speaks.
-    public static let current = 1
+    /// The version this build speaks. Version 2 adds `max_clock_skew_ms` to `hello_response`;
+    /// a client that says 1 gets the version 1 answer, without it.
+    public static let current = 2
     /// The oldest version this build still answers (a server answers clients one version older).
     public static let oldestSupported = 1
     /// The versions this build speaks.

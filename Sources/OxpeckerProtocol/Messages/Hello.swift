@@ -97,14 +97,15 @@ public struct HelloResponse: WireMessage {
     public var serverTime: Instant
     /// How far ahead of ``serverTime`` a change's HLC may be, in milliseconds
     /// (`max_clock_skew_ms`); a change stamped later is refused with `clock_skew`.
-    public var maximumClockSkewMillis: Int64
+    /// From protocol version 2; nil in a version 1 answer (an older server).
+    public var maximumClockSkewMillis: Int64?
     /// The limits the server enforces.
     public var limits: WireLimits
 
     /// Makes a response.
     public init(
         protocolVersion: Int, supportedVersions: VersionRange, serverReplica: ReplicaID, serverTime: Instant,
-        maximumClockSkewMillis: Int64, limits: WireLimits
+        maximumClockSkewMillis: Int64?, limits: WireLimits
     ) {
         self.protocolVersion = protocolVersion
         self.supportedVersions = supportedVersions
@@ -123,17 +124,20 @@ public struct HelloResponse: WireMessage {
         supportedVersions = try VersionRange(wire: object.member("supported_versions"))
         serverReplica = try object.member("server_replica").identifier(ReplicaID.self)
         serverTime = try object.member("server_time").instant()
-        maximumClockSkewMillis = try object.member("max_clock_skew_ms").integer(in: Self.maximumClockSkewRange)
+        // Version 2 answers carry the allowance; a version 1 answer has no such member (unknown_field below).
+        maximumClockSkewMillis = protocolVersion >= 2 ? try object.member("max_clock_skew_ms").integer(in: Self.maximumClockSkewRange) : nil
         limits = try WireLimits(wire: object.member("limits"))
         try object.finish()
     }
 
     public var wireJSON: JSONValue {
-        [
+        var members: [String: JSONValue] = [
             "protocol_version": .integer(Int64(protocolVersion)), "supported_versions": supportedVersions.wireJSON,
             "server_replica": .string(serverReplica.rawValue), "server_time": .string(serverTime.description),
-            "max_clock_skew_ms": .integer(maximumClockSkewMillis), "limits": limits.wireJSON,
+            "limits": limits.wireJSON,
         ]
+        if let maximumClockSkewMillis { members["max_clock_skew_ms"] = .integer(maximumClockSkewMillis) }
+        return .object(members)
     }
 }
 

@@ -91,6 +91,9 @@ struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
                 refusal.code, "\(said): this server speaks versions \(refusal.supported.minimum)…\(refusal.supported.maximum)",
                 supportedVersions: refusal.supported)
         }
-        return try await next(request, context)
+        // The answer is in the client's version (checked above: one this server speaks), and says so.
+        var response = try await next(request, context)
+        if let version { response.headers[HTTPReply.protocolHeader] = String(version) }
+        return response
     }
 }

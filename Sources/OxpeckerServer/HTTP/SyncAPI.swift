@@ -48,7 +48,7 @@ struct SyncAPI: Sendable {
         context.logger.info("hello", metadata: ["device": "\(device.name)", "replica": "\(hello.replica)", "client": "\(hello.client)"])
         return HTTPReply.json(codec.encodeText(HelloResponse(
             protocolVersion: hello.protocolVersion, supportedVersions: ProtocolVersion.supported, serverReplica: storage.replica,
-            serverTime: now, maximumClockSkewMillis: announcedClockSkew, limits: configuration.limits)))
+            serverTime: now, maximumClockSkewMillis: hello.protocolVersion >= 2 ? announcedClockSkew : nil, limits: configuration.limits)))
     }
 
     /// The clock-skew allowance as the handshake announces it, within the range the protocol gives it

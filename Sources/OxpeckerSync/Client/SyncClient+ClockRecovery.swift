@@ -13,7 +13,8 @@ extension SyncClient {
     /// - Returns: whether changes were restamped or the clock moved back.
     @discardableResult
     func recoverClockIfNeeded(_ hello: HelloResponse, offsetMillis: Int64, _ run: inout SyncRun) async throws -> Bool {
-        let allowance = hello.maximumClockSkewMillis
+        // A version 1 server does not announce its allowance: nothing to recover against (it refuses with clock_skew as before).
+        guard let allowance = hello.maximumClockSkewMillis else { return false }
         let deviceAhead = -offsetMillis
         if deviceAhead > allowance {
             run.summary.clockRecoveries.append(.deviceClockAhead(byMillis: deviceAhead, allowanceMillis: allowance))

@@ -1,0 +1,58 @@
+import OxpeckerProtocol
+import OxpeckerStore
+
+/// How values read on the pages.
+enum DisplayText {
+    /// `2026-11-24 15:30 UTC`.
+    static func minute(_ instant: Instant) -> String {
+        let text = instant.description
+        guard text.count >= 16 else { return text }
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " UTC"
+    }
+
+    /// `follow up`, from `follow_up`.
+    static func words(_ name: String) -> String {
+        name.replacingOccurrences(of: "_", with: " ")
+    }
+
+    /// A field's value for a person: text as is, lists joined, objects in their JSON form.
+    static func value(_ value: JSONValue) -> String {
+        if let text = value.stringValue { return text }
+        if let items = value.arrayValue { return items.map(Self.value).joined(separator: ", ") }
+        return value.canonicalText
+    }
+}
+
+/// One `<option>` of a `<select>`.
+struct Option {
+    let value: String
+    let label: String
+    let selected: Bool
+
+    /// The options of a closed list, `selected` chosen; an empty first option when `blank` names it.
+    static func list(_ values: [String], selected: String?, blank: String? = nil) -> [Option] {
+        (blank.map { [Option(value: "", label: $0, selected: selected == nil || selected == "")] } ?? [])
+            + values.map { Option(value: $0, label: DisplayText.words($0), selected: $0 == selected) }
+    }
+}
+
+/// A link to the record a statement comes from, on the same page.
+struct SourceLink {
+    let label: String
+    /// `#note-…`, or empty for a source with no record on the page (a rule).
+    let href: String
+    let linked: Bool
+
+    init(_ source: SourceRef) {
+        label = source.description
+        switch source.kind {
+        case .field: href = "#field-\(source.id)"
+        case .note: href = "#note-\(source.id)"
+        case .lifeEvent: href = "#life-event-\(source.id)"
+        case .contact: href = "#contact-\(source.id)"
+        case .consent: href = "#consent-\(source.id)"
+        case .rule: href = ""
+        }
+        linked = !href.isEmpty
+    }
+}

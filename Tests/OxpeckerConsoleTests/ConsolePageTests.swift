@@ -139,6 +139,25 @@ struct ConsolePageTests {
         }
     }
 
+    @Test("signals for a scope: who needs attention, why, the next step and the gate's answer")
+    func signals() async throws {
+        try await LiveConsole.run(prepare: TestCustomers.add) { console in
+            let browser = try await console.signedInBrowser()
+            let time = Instant(millisecondsSince1970: WallClock.system.now())
+            let expected = try await console.store.read { try $0.signals(in: "branch:HN01", at: time) }
+            #expect(expected.contains { $0.customer == TestCustomers.jana && $0.kind == .followUpOverdue })
+            let page = try await browser.get("/signals?scope=branch%3AHN01")
+            #expect(page.status == 200)
+            for signal in expected {
+                #expect(page.body.contains(Self.escaped(signal.reason)))
+                #expect(page.body.contains(Self.escaped(signal.nextStep)))
+            }
+            #expect(page.body.contains("href=\"/customers/c-1002\""))
+            let elsewhere = try await browser.get("/signals?scope=branch%3AXX99")
+            #expect(elsewhere.body.contains("No customer needs attention now."))
+        }
+    }
+
     /// `text` as the pages escape it.
     static func escaped(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

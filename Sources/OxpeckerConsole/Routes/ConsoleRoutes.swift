@@ -21,6 +21,7 @@ struct ConsoleRoutes: Sendable {
         router.post("/customers/:id/consents", use: recordConsent)
         router.get("/conflicts", use: conflictsPage)
         router.post("/customers/:id/conflicts/:field", use: resolveConflict)
+        router.get("/signals", use: signalsPage)
         router.get("/sync", use: syncPage)
         router.post("/sync", use: sync)
     }

@@ -51,8 +51,11 @@ struct ConsoleCommand: ParsableCommand {
             port: port, rules: try rulesOption.loadRules(), sync: sync, advisor: advisor.flatMap { $0.isEmpty ? nil : $0 })
         let store = try location.open()
         defer { try? store.close() }
-        var logger = Logger(label: "oxpecker.console")
-        logger.logLevel = .warning
+        let logger = {
+            var logger = Logger(label: "oxpecker.console")
+            logger.logLevel = .warning
+            return logger
+        }()
         let running = RunningFlag()
         let requestedPort = port
         do {

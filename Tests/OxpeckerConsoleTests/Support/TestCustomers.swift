@@ -27,7 +27,12 @@ enum TestCustomers {
             try writer.createCustomer(jana, in: ["branch:HN01"])
             try writer.set(ProfileField.legalName, to: "Jana Nováková", of: jana)
             _ = try writer.set(stage, to: "prospect", of: jana)
-            _ = try writer.addNote(NewNote(text: czechNote, author: "a-212", channel: .video), to: jana)
+            // A follow-up long overdue: a signal.
+            _ = try writer.addNote(
+                NewNote(
+                    text: czechNote, author: "a-212", channel: .video, at: try Instant(parsing: "2025-01-02T10:00:00Z"),
+                    followUp: try LocalDate(parsing: "2025-01-10")),
+                to: jana)
         }
     }
 }

@@ -20,7 +20,7 @@ enum LayoutTemplates {
         <input id="q" name="q" type="search" value="{{query}}" placeholder="name or words of a note" autocomplete="off">
         <button type="submit">Search</button>
         </form>
-        <nav aria-label="Console"><a href="/">Customers</a> <a href="/conflicts">Conflicts</a> <a href="/sync">Sync</a></nav>
+        <nav aria-label="Console"><a href="/">Customers</a> <a href="/signals">Signals</a> <a href="/conflicts">Conflicts</a> <a href="/sync">Sync</a></nav>
         </header>
         <main id="main">
 

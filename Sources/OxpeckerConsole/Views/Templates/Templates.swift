@@ -9,5 +9,6 @@ enum Templates {
         "customer": CustomerTemplate.text,
         "conflicts": ConflictsTemplate.text,
         "sync": SyncTemplate.text,
+        "signals": SignalsTemplate.text,
     ]
 }

@@ -132,6 +132,8 @@ let package = Package(
             // "oxpecker" so that `swift test` builds the binary whose `console` command a test runs.
             dependencies: [
                 "OxpeckerConsole", "OxpeckerStore", "OxpeckerProtocol", "oxpecker",
+                // A real sync server for the Sync page's button.
+                "OxpeckerServer", "OxpeckerSync",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

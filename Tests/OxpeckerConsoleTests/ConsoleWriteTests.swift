@@ -170,4 +170,63 @@ struct ConsoleWriteTests {
             #expect(try await console.outboxCount() == before + 1)
         }
     }
+
+    @Test("editing a note gives it a new text and keeps the earlier one as a revision; one change in the outbox")
+    func editNote() async throws {
+        try await LiveConsole.run(prepare: TestCustomers.add) { console in
+            let browser = try await console.signedInBrowser()
+            let note = try #require(try await console.store.read { try $0.notes(of: TestCustomers.jana) }.first)
+            let before = try await console.outboxCount()
+            let answer = try await browser.submit(
+                "/customers/c-1002/notes/\(note.id)/edit", from: "/customers/c-1002", [("text", "Ptala se na hypotéku; ozve se v lednu"), ("author", "a-212")])
+            #expect(answer.status == 303)
+            #expect(try await console.outboxCount() == before + 1)
+            let edited = try #require(try await console.store.read { try $0.notes(of: TestCustomers.jana) }.first { $0.id == note.id })
+            #expect(edited.text == "Ptala se na hypotéku; ozve se v lednu" && edited.revisionCount == 2)
+            #expect(try await browser.get("/customers/c-1002").body.contains("edited, 2 revisions"))
+            let empty = try await browser.submit("/customers/c-1002/notes/\(note.id)/edit", from: "/customers/c-1002", [("text", ""), ("author", "a-212")])
+            #expect(empty.status == 400 && empty.body.contains("invalid value for note text: must not be empty"))
+            #expect(try await console.outboxCount() == before + 1)
+        }
+    }
+
+    @Test("a life event and a contact are recorded like `oxpecker life-event` and `oxpecker contact`; bad input writes nothing")
+    func lifeEventAndContact() async throws {
+        try await LiveConsole.run(prepare: TestCustomers.add) { console in
+            let browser = try await console.signedInBrowser()
+            let before = try await console.outboxCount()
+            let event = try await browser.submit(
+                "/customers/c-1002/life-events", from: "/customers/c-1002",
+                [("type", "home_purchase"), ("date", "2026-10-01"), ("source", "advisor"), ("confidence", "80"), ("detail", "byt v Brně")])
+            #expect(event.status == 303)
+            let events = try await console.store.read { try $0.lifeEvents(of: TestCustomers.jana) }
+            #expect(events.count == 1 && events[0].type == .homePurchase && events[0].confidence == 80 && events[0].detail == "byt v Brně")
+            let contact = try await browser.submit(
+                "/customers/c-1002/contacts", from: "/customers/c-1002",
+                [("channel", "email"), ("purpose", "advice"), ("topic", "mortgage rates"), ("outcome", "accepted")])
+            #expect(contact.status == 303)
+            let contacts = try await console.store.read { try $0.contacts(of: TestCustomers.jana) }
+            #expect(contacts.count == 1 && contacts[0].outcome == .accepted && contacts[0].topic == "mortgage rates")
+            #expect(try await console.outboxCount() == before + 2)
+            let page = try await browser.get("/customers/c-1002")
+            #expect(page.body.contains("byt v Brně") && page.body.contains("mortgage rates"))
+
+            let bad: [(String, [(String, String)], String)] = [
+                ("/customers/c-1002/life-events", [("type", "lottery"), ("date", "2026-10-01"), ("source", "advisor")], "type: &#39;lottery&#39; is not one of"),
+                ("/customers/c-1002/life-events", [("type", "marriage"), ("date", ""), ("source", "advisor")], "date: required"),
+                ("/customers/c-1002/life-events", [("type", "marriage"), ("date", "2026-10-01"), ("source", "advisor"), ("confidence", "120")],
+                 "invalid value for confidence: 120 is not 0 to 100"),
+                ("/customers/c-1002/contacts", [("channel", "email"), ("purpose", "advice"), ("topic", ""), ("outcome", "accepted")],
+                 "invalid value for topic: must not be empty"),
+                ("/customers/c-1002/contacts", [("channel", "email"), ("purpose", "advice"), ("topic", "x"), ("outcome", "maybe")],
+                 "outcome: &#39;maybe&#39; is not one of"),
+            ]
+            for (path, fields, message) in bad {
+                let answer = try await browser.submit(path, from: "/customers/c-1002", fields)
+                #expect(answer.status == 400, "\(path) \(fields)")
+                #expect(answer.body.contains(message), "shows: \(message)")
+            }
+            #expect(try await console.outboxCount() == before + 2)
+        }
+    }
 }

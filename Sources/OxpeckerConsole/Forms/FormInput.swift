@@ -55,4 +55,17 @@ enum FormInput {
         guard !field.isSet else { throw StoreError.invalidValue(field: name, reason: "is a set: add or remove elements instead") }
         return field
     }
+
+    /// A required calendar date, `YYYY-MM-DD`.
+    static func date(_ form: FormFields, _ field: String) throws -> LocalDate {
+        guard let date = try optionalDate(form, field) else { throw ConsoleInputError("\(field): required, YYYY-MM-DD") }
+        return date
+    }
+
+    /// A whole number, or `default` when the field is left empty.
+    static func integer(_ form: FormFields, _ field: String, default value: Int) throws -> Int {
+        guard let text = form.trimmed(field) else { return value }
+        guard let number = Int(text) else { throw ConsoleInputError("\(field): '\(text)' is not a whole number") }
+        return number
+    }
 }

@@ -29,7 +29,10 @@ extension ConsoleRoutes {
         case "note": "Note added. It syncs with the next sync."
         case "redacted": "The note's text was removed. The redaction syncs with the next sync."
         case "already-redacted": "That note was redacted already."
+        case "edited": "Note edited; the earlier text stays as a revision. It syncs with the next sync."
         case "consent": "Consent decision recorded. It syncs with the next sync."
+        case "life-event": "Life event recorded. It syncs with the next sync."
+        case "contact": "Contact recorded. It syncs with the next sync."
         case "resolved": "Conflict resolved. The choice syncs with the next sync."
         default: nil
         }

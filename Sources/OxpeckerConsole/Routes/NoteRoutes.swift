@@ -31,6 +31,40 @@ extension ConsoleRoutes {
         }
     }
 
+    /// `POST /customers/:id/notes/:note/edit` (text, author): `oxpecker note edit`; the earlier text stays as a revision.
+    @Sendable func editNote(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let form = context.form
+        let id: CustomerID
+        let noteID: RecordID
+        do {
+            id = try Self.customerID(context)
+            noteID = try FormInput.note(context.parameters.get("note") ?? "")
+        } catch {
+            return try refusal(for: error, title: "No such note")
+        }
+        do {
+            let text = (form["text"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+            let author = form["author"] ?? ""
+            try await requireNote(noteID, of: id)
+            try await store.write { writer in try writer.reviseNote(noteID, text: text, author: author) }
+            return Self.seeOther(Links.customer(id) + "?saved=edited#note-\(noteID.rawValue)")
+        } catch {
+            guard let explanation = Self.explanation(of: error) else { throw error }
+            return try await renderCustomer(id, context: context, status: explanation.status) { page in
+                page.problem = explanation.message
+            }
+        }
+    }
+
+    /// Throws unless `note` is a note of `customer`: the page's address names both (notes never change customer).
+    func requireNote(_ note: RecordID, of customer: CustomerID) async throws {
+        let owned = try await store.read { reader -> Bool? in
+            try reader.exists(customer) ? try reader.notes(of: customer, limit: Self.noteLookupLimit).contains { $0.id == note } : nil
+        }
+        guard let owned else { throw StoreError.unknownCustomer(customer) }
+        guard owned else { throw StoreError.unknownNote(note) }
+    }
+
     /// `POST /customers/:id/notes/:note/redact` (by, reason): `oxpecker note redact`.
     @Sendable func redactNote(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let form = context.form
@@ -45,12 +79,7 @@ extension ConsoleRoutes {
         do {
             let by = form["by"] ?? ""
             let reason = form.trimmed("reason")
-            // The note must be this customer's: the page's address names both (notes never change customer).
-            let owned = try await store.read { reader -> Bool? in
-                try reader.exists(id) ? try reader.notes(of: id, limit: Self.noteLookupLimit).contains { $0.id == noteID } : nil
-            }
-            guard let owned else { throw StoreError.unknownCustomer(id) }
-            guard owned else { throw StoreError.unknownNote(noteID) }
+            try await requireNote(noteID, of: id)
             let redacted = try await store.write { writer in try writer.redactNote(noteID, by: by, reason: reason) }
             return Self.seeOther(Links.customer(id) + (redacted ? "?saved=redacted" : "?saved=already-redacted") + "#note-\(noteID.rawValue)")
         } catch {

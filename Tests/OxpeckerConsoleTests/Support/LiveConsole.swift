@@ -30,7 +30,7 @@ struct LiveConsole: Sendable {
         var configuration = configuration
         configuration.port = 0
         var logger = Logger(label: "oxpecker-console-test")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildConsole(store: store, configuration: configuration, logger: logger) { port in
             portContinuation.yield(port)

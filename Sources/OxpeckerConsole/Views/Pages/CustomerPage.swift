@@ -24,7 +24,9 @@ struct CustomerPage {
     var consentHistory: [ConsentEventView]
     var consentForm: ConsentForm
     var lifeEvents: [LifeEventView]
+    var lifeEventForm: LifeEventForm
     var contacts: [ContactView]
+    var contactForm: ContactForm
     var fields: [FieldView]
     var conflicts: [ConflictView]
     var advisor: String
@@ -64,6 +66,21 @@ struct CustomerPage {
         var purposes: [Option]
         var source = ""
         var grant = true
+    }
+
+    struct LifeEventForm {
+        var types: [Option]
+        var date = ""
+        var source = ""
+        var confidence = ""
+        var detail = ""
+    }
+
+    struct ContactForm {
+        var channels: [Option]
+        var outcomes: [Option]
+        var purpose = ""
+        var topic = ""
     }
 
     struct GateForm {
@@ -108,11 +125,14 @@ struct CustomerPage {
                     id: event.id.rawValue, type: DisplayText.words(event.typeName), date: event.date.description, source: event.source,
                     confidence: event.confidence, detail: event.detail)
             },
+            lifeEventForm: LifeEventForm(types: Option.list(LifeEventType.rawValues, selected: nil), source: "advisor"),
             contacts: try reader.contacts(of: id, limit: 200).map { contact in
                 ContactView(
                     id: contact.id.rawValue, at: DisplayText.minute(contact.at), channel: DisplayText.words(contact.channelName),
                     purpose: contact.purpose, topic: contact.topic, outcome: contact.outcomeName)
             },
+            contactForm: ContactForm(
+                channels: Option.list(Channel.rawValues, selected: "phone"), outcomes: Option.list(ContactOutcome.rawValues, selected: "accepted")),
             fields: profile.fields.keys.sorted().map { name in
                 FieldView(name: name, label: DisplayText.words(name), value: DisplayText.value(profile.fields[name]?.value ?? .null))
             } + profile.sets.keys.sorted().map { name in

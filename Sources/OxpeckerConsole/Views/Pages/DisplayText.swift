@@ -44,7 +44,11 @@ struct SourceLink {
     let linked: Bool
 
     init(_ source: SourceRef) {
-        label = source.description
+        // A record's id is long (a UUID): its first block names it well enough next to a statement.
+        switch source.kind {
+        case .field, .rule: label = source.description
+        default: label = DisplayText.words(source.kind.rawValue) + " " + (source.id.split(separator: "-").first.map(String.init) ?? source.id)
+        }
         switch source.kind {
         case .field: href = "#field-\(source.id)"
         case .note: href = "#note-\(source.id)"

@@ -74,6 +74,15 @@ enum CustomerTemplate {
         <span class="when">{{at}}</span> · <strong>{{author}}</strong> · {{channel}}{{#sentiment}} · {{sentiment}}{{/sentiment}}{{#followUp}} · follow up on {{followUp}}{{/followUp}}{{#edited}} · {{edited}}{{/edited}}
         {{#redacted}}<p class="redacted">Text removed: {{redaction}}.</p>{{/redacted}}
         {{^redacted}}<p class="note-text">{{text}}</p>
+        <details><summary>Edit this note</summary>
+        <form method="post" action="{{customerHref}}/notes/{{id}}/edit">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="edit-text-{{id}}">New text (the earlier one stays as a revision)</label>
+        <textarea id="edit-text-{{id}}" name="text" required>{{text}}</textarea>
+        <div class="row"><div><label for="edit-author-{{id}}">Edited by</label><input id="edit-author-{{id}}" name="author" value="{{advisor}}" required></div></div>
+        <button type="submit">Save the new text</button>
+        </form>
+        </details>
         <details><summary>Redact this note</summary>
         <form method="post" action="{{customerHref}}/notes/{{id}}/redact">
         <input type="hidden" name="csrf" value="{{csrf}}">
@@ -125,6 +134,18 @@ enum CustomerTemplate {
         {{/lifeEvents}}
         {{^lifeEvents}}<li>No life event recorded.</li>{{/lifeEvents}}
         </ul>
+        <form class="card" method="post" action="{{customerHref}}/life-events">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <div class="row">
+        <div><label for="life-type">What happened</label>
+        <select id="life-type" name="type">{{#lifeEventForm.types}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lifeEventForm.types}}</select></div>
+        <div><label for="life-date">When</label><input id="life-date" name="date" type="date" value="{{lifeEventForm.date}}" required></div>
+        <div><label for="life-source">Source</label><input id="life-source" name="source" value="{{lifeEventForm.source}}" required></div>
+        <div><label for="life-confidence">Confidence, %</label><input id="life-confidence" name="confidence" inputmode="numeric" value="{{lifeEventForm.confidence}}" placeholder="100"></div>
+        </div>
+        <label for="life-detail">Detail (optional)</label><input id="life-detail" name="detail" value="{{lifeEventForm.detail}}">
+        <button type="submit">Record the life event</button>
+        </form>
         </section>
 
         <section id="contacts" aria-labelledby="contacts-title">
@@ -137,6 +158,18 @@ enum CustomerTemplate {
         {{^contacts}}<tr><td colspan="5">No proactive contact recorded.</td></tr>{{/contacts}}
         </tbody>
         </table>
+        <form class="card" method="post" action="{{customerHref}}/contacts">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <div class="row">
+        <div><label for="contact-channel">Channel</label>
+        <select id="contact-channel" name="channel">{{#contactForm.channels}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/contactForm.channels}}</select></div>
+        <div><label for="contact-purpose">Purpose</label><input id="contact-purpose" name="purpose" value="{{contactForm.purpose}}" placeholder="marketing, advice, service …" required></div>
+        <div><label for="contact-topic">Topic</label><input id="contact-topic" name="topic" value="{{contactForm.topic}}" required></div>
+        <div><label for="contact-outcome">Outcome</label>
+        <select id="contact-outcome" name="outcome">{{#contactForm.outcomes}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/contactForm.outcomes}}</select></div>
+        </div>
+        <button type="submit">Record the contact</button>
+        </form>
         </section>
 
         <section id="profile" aria-labelledby="profile-title">

@@ -1,13 +1,18 @@
+import Foundation
 import OxpeckerProtocol
 import OxpeckerStore
 
 /// How values read on the pages.
 enum DisplayText {
-    /// `2026-11-24 15:30 UTC`.
-    static func minute(_ instant: Instant) -> String {
-        let text = instant.description
-        guard text.count >= 16 else { return text }
-        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " UTC"
+    /// `2026-11-24 16:30 Europe/Prague`: the minute in the advisor's time zone (the machine's, where the
+    /// console runs), named; `2026-11-24 15:30 UTC` on a machine set to UTC. The customer's own time zone
+    /// shows where it matters, in the contact gate's quiet-hours reason.
+    static func minute(_ instant: Instant, in zone: TimeZone = .current) -> String {
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.millisecondsSince1970) / 1000))
+        let text = Instant(millisecondsSince1970: instant.millisecondsSince1970 + Int64(offset) * 1000).description
+        guard text.count >= 16 else { return instant.description }
+        let name = ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Universal", "Zulu"].contains(zone.identifier) ? "UTC" : zone.identifier
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " " + name
     }
 
     /// `follow up`, from `follow_up`.

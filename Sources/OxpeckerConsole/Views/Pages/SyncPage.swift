@@ -24,7 +24,7 @@ struct SyncPage {
     static func load(from reader: StoreReader, csrf: String, last: LastSync?, canSync: Bool) throws -> SyncPage {
         let checkpoint = try reader.syncCheckpoint()
         return SyncPage(
-            csrf: csrf, server: checkpoint.server ?? "never synced", lastSyncAt: checkpoint.lastSyncAt.map(DisplayText.minute) ?? "never",
+            csrf: csrf, server: checkpoint.server ?? "never synced", lastSyncAt: checkpoint.lastSyncAt.map { DisplayText.minute($0) } ?? "never",
             waiting: try reader.outboxCount(), rejections: try reader.pushRejections().count, parked: try reader.parkedChangeCount(),
             canSync: canSync,
             last: last.map { Last(at: DisplayText.minute($0.at), server: $0.server, lines: $0.lines, failed: $0.failed) })

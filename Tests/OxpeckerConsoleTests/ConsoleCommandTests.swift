@@ -20,6 +20,10 @@ struct ConsoleCommandTests {
 
     @Test("prints a start URL on 127.0.0.1 with a secret key; the URL signs a browser in; Ctrl-C stops it with status 0")
     func startAndStop() async throws {
+        try await ConsoleTestGate.shared.run { try await Self.startAndStopNow() }
+    }
+
+    private static func startAndStopNow() async throws {
         let folder = try ScratchFolder()
         let storePath = folder.path("branch.oxpecker")
         let store = try CustomerStore.create(at: storePath)
@@ -71,6 +75,10 @@ struct ConsoleCommandTests {
 
     @Test("a port out of range is invalid input (status 4)")
     func badPort() async throws {
+        try await ConsoleTestGate.shared.run { try await Self.badPortNow() }
+    }
+
+    private static func badPortNow() async throws {
         let folder = try ScratchFolder()
         let storePath = folder.path("branch.oxpecker")
         try CustomerStore.create(at: storePath).close()

@@ -20,8 +20,16 @@ struct LiveConsole: Sendable {
     var startPath: String { "/?key=\(secret.text)" }
 
     /// Runs `body` with a console on a new store that `prepare` filled; stops the console afterwards, also on failure.
+    /// One at a time (``ConsoleTestGate``).
     static func run(
         configuration: ConsoleConfiguration = ConsoleConfiguration(), prepare: @Sendable (CustomerStore) async throws -> Void = { _ in },
+        _ body: @Sendable (LiveConsole) async throws -> Void
+    ) async throws {
+        try await ConsoleTestGate.shared.run { try await runNow(configuration: configuration, prepare: prepare, body) }
+    }
+
+    private static func runNow(
+        configuration: ConsoleConfiguration, prepare: @Sendable (CustomerStore) async throws -> Void,
         _ body: @Sendable (LiveConsole) async throws -> Void
     ) async throws {
         let folder = try ScratchFolder()
@@ -69,6 +77,28 @@ struct LiveConsole: Sendable {
 
     /// How many changes wait in the store's outbox.
     func outboxCount() async throws -> Int { try await store.read { try $0.outboxCount() } }
+}
+
+/// Lets one console test run at a time, across suites. Each live console holds a store pool's files,
+/// a listening socket and client connections; all of them at once, beside the other suites' processes
+/// and servers, took the test process past 1,300 open descriptors, where Foundation's `Process.run()`
+/// on Linux can crash while it lists /proc/self/fd (swift-corelibs-foundation PR 5472, seen here twice).
+actor ConsoleTestGate {
+    static let shared = ConsoleTestGate()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    /// Runs `body` once no other gated test runs.
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+        busy = true
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
 }
 
 struct ConsoleTestError: Error, CustomStringConvertible {

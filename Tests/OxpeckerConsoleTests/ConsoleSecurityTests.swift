@@ -40,6 +40,7 @@ struct ConsoleSecurityTests {
             #expect(cookie.contains("HttpOnly"))
             #expect(cookie.contains("SameSite=Strict"))
             #expect(cookie.contains("Path=/"))
+            #expect(cookie.hasPrefix("oxpecker_console_\(console.port)="), "one cookie per console port")
             #expect(!cookie.contains(console.secret.text), "the cookie is a session id, not the key")
             var browser = console.browser()
             browser.cookie = try #require(answer.sessionCookie)

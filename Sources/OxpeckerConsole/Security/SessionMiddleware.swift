@@ -16,8 +16,9 @@ struct SessionMiddleware: RouterMiddleware {
 
     /// The start URL's query parameter holding the secret.
     static let keyParameter = "key"
-    /// The session cookie's name.
-    static let cookieName = "oxpecker_console"
+    /// The session cookie's name for the console on `port`: browsers keep cookies per host, not per
+    /// port, so two consoles on one machine (two stores) would otherwise sign each other's browser out.
+    static func cookieName(port: Int) -> String { "oxpecker_console_\(port)" }
     /// The form field holding the CSRF token.
     static let csrfField = "csrf"
     /// The largest form accepted: a note's text at its limit, encoded, with room to spare.
@@ -32,12 +33,17 @@ struct SessionMiddleware: RouterMiddleware {
             guard secret.matches(key) else {
                 return renderer.refusal(status: .forbidden, title: "Not this key", message: Self.openTheURL)
             }
+            guard let port = sessions.port else {
+                return renderer.refusal(status: .serviceUnavailable, title: "Starting", message: "The console is starting; try again.")
+            }
             let session = sessions.open()
             var response = Response(status: .seeOther, headers: [.location: "/", .cacheControl: "no-store"])
-            response.setCookie(Cookie(name: Self.cookieName, value: session.id.text, path: "/", httpOnly: true, sameSite: .strict))
+            response.setCookie(Cookie(name: Self.cookieName(port: port), value: session.id.text, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
-        guard let cookie = request.cookies[Self.cookieName]?.value, let session = sessions.session(cookie: cookie) else {
+        guard let port = sessions.port, let cookie = request.cookies[Self.cookieName(port: port)]?.value,
+            let session = sessions.session(cookie: cookie)
+        else {
             return renderer.refusal(status: .forbidden, title: "Not signed in", message: Self.openTheURL)
         }
         var context = context

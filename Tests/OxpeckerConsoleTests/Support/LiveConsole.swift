@@ -140,7 +140,7 @@ struct Browser: Sendable {
 
     private func send(_ path: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Answer {
         var headers = headers
-        if let cookie { headers[.cookie] = "oxpecker_console=\(cookie)" }
+        if let cookie { headers[.cookie] = "oxpecker_console_\(port)=\(cookie)" }
         let request = TestClient.Request(path, method: method, authority: host, headers: headers, body: body)
         let response = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in try await client.execute(request) }
         return Answer(status: Int(response.status.code), headers: response.headers, body: response.body.map { String(buffer: $0) } ?? "")
@@ -162,11 +162,11 @@ struct Answer: Sendable {
     var location: String? { headers[.location] }
 
     /// The `Set-Cookie` header for the session cookie, whole.
-    var setCookie: String? { headers[values: .setCookie].first { $0.hasPrefix("oxpecker_console=") } }
+    var setCookie: String? { headers[values: .setCookie].first { $0.hasPrefix("oxpecker_console_") } }
 
     /// The session cookie's value, if the answer sets it.
     var sessionCookie: String? {
-        setCookie.flatMap { $0.split(separator: ";").first }.map { String($0.dropFirst("oxpecker_console=".count)) }
+        setCookie.flatMap { $0.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last }.map(String.init)
     }
 
     /// The CSRF token of the page's first form.

@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The wire format: Foundation only, imported by every other module.
@@ -76,6 +77,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The advisor's console: a local web page over the store (Hummingbird, server-rendered Mustache HTML).
+        .target(
+            name: "OxpeckerConsole",
+            dependencies: [
+                "OxpeckerStore",
+                "OxpeckerSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The CLI for devices and administrators.
         .executableTarget(
             name: "oxpecker",
@@ -83,6 +96,7 @@ let package = Package(
                 "OxpeckerProtocol",
                 "OxpeckerStore",
                 "OxpeckerSync",
+                "OxpeckerConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -110,6 +124,18 @@ let package = Package(
                 "oxpecker", "OxpeckerProtocol", "OxpeckerStore", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/OxpeckerCLITests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OxpeckerConsoleTests",
+            // HummingbirdTesting for its HTTP client, which lets a test choose the Host header;
+            // "oxpecker" so that `swift test` builds the binary whose `console` command a test runs.
+            dependencies: [
+                "OxpeckerConsole", "OxpeckerStore", "OxpeckerProtocol", "oxpecker",
+                // A real sync server for the Sync page's button.
+                "OxpeckerServer", "OxpeckerSync",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

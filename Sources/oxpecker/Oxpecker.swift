@@ -39,6 +39,7 @@ struct Oxpecker: ParsableCommand {
             OutboxCommand.self, FieldsCommand.self, ImportCommand.self,
             SyncCommand.self, ConflictsCommand.self,
             BriefCommand.self, MayContactCommand.self, SignalsCommand.self, RulesCommand.self,
+            ConsoleCommand.self,
         ]
     )
 

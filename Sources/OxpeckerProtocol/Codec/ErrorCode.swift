@@ -146,7 +146,7 @@ public struct ErrorCode: WireToken {
         Entry(code: .outOfOrder, httpStatus: 200, use: .change,
               summary: "Reserved. The reference server accepts gaps in numbers (see push) and never sends it; a client treats it as transient."),
         Entry(code: .clockSkew, httpStatus: 200, use: .change,
-              summary: "The change's HLC is too far ahead of the server's clock. Fix the device clock, then push again."),
+              summary: "The change's HLC is more than max_clock_skew_ms ahead of the server's clock. Not remembered: once the device clock is fixed, the device restamps its unsent changes from the server's time (HLC rules) and pushes them again under the same numbers."),
         Entry(code: .outOfScope, httpStatus: 200, use: .change,
               summary: "The customer is not in the pushing device's scopes (or is new to the server and the change does not add it to one of them), or was erased and is not one this token saw (see customer_erased). Word for word the same message in every such case, so it tells nothing of a customer the device cannot see."),
         Entry(code: .invalidChange, httpStatus: 200, use: .change,

@@ -63,6 +63,29 @@ struct ErasureTests {
         }
     }
 
+    @Test("an erasure waits for the stores that held or wrote the customer, not for another store of the same token that never had it", arguments: ServerBackend.all)
+    func erasureWaitsOnlyForHolders(backend: ServerBackend) async throws {
+        try await LiveServer.run(backend) { server in
+            // Bootstrapped before the customer existed, with the same token, and not synced since.
+            let quiet = try server.newStore("quiet")
+            try await sync(quiet, server, server.token)
+            let a = try server.newStore("a")
+            try await a.write { writer in
+                try writer.createCustomer("c-gone", in: [testScope])
+                try writer.set(.legalName, to: Self.name, of: "c-gone")
+            }
+            try await sync(a, server, server.token)
+            let erased = try await server.storage.eraseCustomer("c-gone", by: "ops-1", at: Instant(millisecondsSince1970: WallClock.system.now()))
+            #expect(erased.unconfirmed.count == 1, "only the store that wrote it: \(erased.unconfirmed.map(\.subscription))")
+            try await sync(a, server, server.token)
+            #expect(try await server.storage.erasureStatus(of: "c-gone")?.unconfirmed.isEmpty == true)
+            // The quiet store learns nothing of it, and never had it.
+            let later = try await sync(quiet, server, server.token)
+            let held = try await quiet.read { try $0.exists("c-gone") }
+            #expect(later.purges.isEmpty && !held)
+        }
+    }
+
     @Test("a device offline during the erasure, with unpushed edits: its edits are dropped, it purges, nothing comes back", arguments: ServerBackend.all)
     func offlineDevice(backend: ServerBackend) async throws {
         try await LiveServer.run(backend) { server in
@@ -222,7 +245,7 @@ struct ErasureTests {
             #expect(first.status == .ok)
 
             let erased = try await server.storage.eraseCustomer("c-1", by: "dpo", at: now)
-            #expect(erased.unconfirmed.count == 2, "the live store of r-1 and the store of r-2 (same token, it wrote c-1): not the replaced one")
+            #expect(erased.unconfirmed.count == 1, "the live store of r-1, which wrote c-1: not the replaced one, nor r-2 (same token, it never had c-1)")
             let stale = try await pull(abandoned.resumeCursor)
             #expect(stale.status == .gone && stale.json["code"] == "cursor_expired", "the replaced subscription is gone")
             let otherPull = try await client.post("/v1/pull", #"{"after":"\#(other.resumeCursor.rawValue)","limit":100,"replica":"r-2"}"#, token: server.token)
@@ -231,7 +254,7 @@ struct ErasureTests {
             var cursor = try codec.decode(PullResponse.self, from: first.text).nextCursor
             for _ in 0..<3 { cursor = try codec.decode(PullResponse.self, from: try await pull(cursor).text).nextCursor }
             let status = try await server.storage.erasureStatus(of: "c-1")
-            #expect(status?.unconfirmed.map(\.subscription).count == 1, "only the store of r-2 has not pulled since")
+            #expect(status?.unconfirmed.isEmpty == true, "the store of r-1 confirmed the purge; r-2 was never waited for")
         }
     }
 }

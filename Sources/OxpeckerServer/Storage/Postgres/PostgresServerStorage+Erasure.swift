@@ -24,6 +24,16 @@ extension PostgresServerStorage {
                 """, as: Bool.self) ?? false
             guard known else { throw ErasureError.unknownCustomer(customer) }
             let stamp = try HybridTimestamp(wallMillis: now.millisecondsSince1970, counter: 0, replica: replica)
+            // A store that wrote changes of the customer has it, held or not (as SQLite's): recorded
+            // while the log still says which replicas wrote them.
+            try await connection.run(
+                """
+                INSERT INTO holding (subscription, customer, since)
+                    SELECT s.id, \(id), 0 FROM subscription s
+                    WHERE s.token_id IN (SELECT actor FROM audit_event WHERE customer = \(id) AND action = 'change')
+                      AND (s.replica IS NULL OR s.replica IN (SELECT replica FROM change_log WHERE customer = \(id)))
+                ON CONFLICT (subscription, customer) DO NOTHING
+                """)
             // The log: every change of the customer goes (push_refusal keeps no values, only codes).
             let removed = try await connection.run("DELETE FROM change_log WHERE customer = \(id) RETURNING position")
             try await connection.run("DELETE FROM customer_scope WHERE customer = \(id)")
@@ -42,14 +52,6 @@ extension PostgresServerStorage {
                 """)
             try await connection.run(
                 "INSERT INTO erasure (customer, erased_at, erased_by, removed_changes) VALUES (\(id), \(now.description), \(actor), \(Int64(removed)))")
-            // A store of a token that wrote changes of the customer has it, held or not (as SQLite's).
-            try await connection.run(
-                """
-                INSERT INTO holding (subscription, customer, since)
-                    SELECT id, \(id), 0 FROM subscription
-                    WHERE token_id IN (SELECT actor FROM audit_event WHERE customer = \(id) AND action = 'change')
-                ON CONFLICT (subscription, customer) DO NOTHING
-                """)
             try await PostgresSubscriptions.bumpEpoch(for: [id], on: connection)
             try await PostgresAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", on: connection)

@@ -15,6 +15,20 @@ extension SQLiteServerStorage {
             let stamp = try HybridTimestamp(wallMillis: now.millisecondsSince1970, counter: 0, replica: replica)
             // The state: every row of the customer, its search entries; a tombstone keeps only the id.
             try writer.purgeErased(customer, stamp: stamp)
+            // A store that wrote changes of the customer has it, whether or not the server recorded it
+            // as held (a device whose sync stopped between its push and the pull that follows): it is
+            // held, so the next pull purges it. The stores are the subscriptions of the writing tokens
+            // bound to a replica that wrote (recorded before the log rows go), and those of the writing
+            // tokens not bound to a store (made before stores said which they are, or by a pull without
+            // `replica`); another store of the same token that never held it is not waited for.
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO holding (subscription, customer, since)
+                        SELECT s.id, ?1, 0 FROM subscription s
+                        WHERE s.token_id IN (SELECT actor FROM audit_event WHERE customer = ?1 AND action = 'change')
+                          AND (s.replica IS NULL OR s.replica IN (SELECT replica FROM change_log WHERE customer = ?1))
+                    """,
+                arguments: [id])
             // The top before the delete: positions are rowids, which SQLite would hand out again
             // from the new maximum, under the cursors of devices that read up to the old one.
             let top = try Int64.fetchOne(db, sql: "SELECT max(position) FROM change_log") ?? 0
@@ -37,16 +51,6 @@ extension SQLiteServerStorage {
             try db.execute(
                 sql: "INSERT INTO erasure (customer, erased_at, erased_by, removed_changes) VALUES (?, ?, ?, ?)",
                 arguments: [id, now.description, actor, removed])
-            // A store of a token that wrote changes of the customer has it, whether or not the
-            // server recorded it as held (a device whose sync stopped between its push and the
-            // pull that follows): it is held, so the next pull purges it (the audit trail keeps who wrote what).
-            try db.execute(
-                sql: """
-                    INSERT OR IGNORE INTO holding (subscription, customer, since)
-                        SELECT id, ?1, 0 FROM subscription
-                        WHERE token_id IN (SELECT actor FROM audit_event WHERE customer = ?1 AND action = 'change')
-                    """,
-                arguments: [id])
             try SQLiteSubscriptions.bumpEpoch(for: id, in: db)
             try SQLiteAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", in: db)

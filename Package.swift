@@ -110,6 +110,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the tests that run the real executables share: starting a child process.
+        .target(name: "OxpeckerTestSupport", path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "OxpeckerProtocolTests", dependencies: ["OxpeckerProtocol"], swiftSettings: strict),
         .testTarget(
             name: "OxpeckerStoreTests",
@@ -121,6 +123,7 @@ let package = Package(
             name: "OxpeckerCLITests",
             // "oxpecker" so that `swift test` builds the binary the tests run; GRDB to make foreign SQLite files.
             dependencies: [
+                "OxpeckerTestSupport",
                 "oxpecker", "OxpeckerProtocol", "OxpeckerStore", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/OxpeckerCLITests",
@@ -131,6 +134,7 @@ let package = Package(
             // HummingbirdTesting for its HTTP client, which lets a test choose the Host header;
             // "oxpecker" so that `swift test` builds the binary whose `console` command a test runs.
             dependencies: [
+                "OxpeckerTestSupport",
                 "OxpeckerConsole", "OxpeckerStore", "OxpeckerProtocol", "oxpecker",
                 // A real sync server for the Sync page's button.
                 "OxpeckerServer", "OxpeckerSync",
@@ -141,6 +145,7 @@ let package = Package(
         .testTarget(
             name: "OxpeckerServerTests",
             dependencies: [
+                "OxpeckerTestSupport",
                 "OxpeckerServer", "OxpeckerSync", "oxpecker-server",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

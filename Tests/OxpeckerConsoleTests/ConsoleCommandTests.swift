@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import OxpeckerStore
+import OxpeckerTestSupport
 import Testing
 
 /// `oxpecker console` as a person runs it: the real binary on a real store file.
@@ -31,17 +32,12 @@ struct ConsoleCommandTests {
         try store.close()
         let output = URL(fileURLWithPath: folder.path("console.out"))
         #expect(FileManager.default.createFile(atPath: output.path, contents: nil))
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["console", "--port", "0", "--store", storePath]
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "OXPECKER_TOKEN")
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let process = try SpawnedProcess(
+            executable: Self.binary.path, arguments: ["console", "--port", "0", "--store", storePath], environment: environment,
+            directory: folder.url.path, stdout: output.path, stderr: "/dev/null")
+        defer { process.send(SIGTERM) }
 
         var url: URL?
         for _ in 0..<600 where url == nil {
@@ -67,7 +63,7 @@ struct ConsoleCommandTests {
         let home = try await browser.get("/?q=novakova")
         #expect(home.status == 200 && home.body.contains("Jana Nováková"))
 
-        kill(process.processIdentifier, SIGINT)
+        process.send(SIGINT)
         for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!process.isRunning, "Ctrl-C stops the console")
         if !process.isRunning { #expect(process.terminationStatus == 0) }
@@ -82,12 +78,9 @@ struct ConsoleCommandTests {
         let folder = try ScratchFolder()
         let storePath = folder.path("branch.oxpecker")
         try CustomerStore.create(at: storePath).close()
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["console", "--port", "70000", "--store", storePath]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess(
+            executable: Self.binary.path, arguments: ["console", "--port", "70000", "--store", storePath],
+            environment: ProcessInfo.processInfo.environment, directory: folder.url.path, stdout: "/dev/null", stderr: "/dev/null")
         for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!process.isRunning)
         if !process.isRunning { #expect(process.terminationStatus == 4) }

@@ -1,4 +1,5 @@
 import Foundation
+import OxpeckerTestSupport
 import Testing
 
 /// What one run of the `oxpecker` binary did.
@@ -49,14 +50,9 @@ struct OxpeckerBinary: Sendable {
 
     /// Starts `oxpecker ARGS [--store STORE]` without waiting.
     func start(_ arguments: [String], environment: [String: String] = [:]) throws -> RunningProcess {
-        let process = Process()
-        process.executableURL = Self.url
-        process.arguments = arguments + (store.map { ["--store", $0] } ?? [])
         var variables = ProcessInfo.processInfo.environment
         variables.removeValue(forKey: "OXPECKER_STORE")
         variables.merge(environment) { _, new in new }
-        process.environment = variables
-        process.currentDirectoryURL = folder
         // Output goes to files, not pipes: a large export can never block the child on a full pipe.
         let name = UUID().uuidString
         let stdoutURL = folder.appendingPathComponent(".\(name).out")
@@ -64,28 +60,26 @@ struct OxpeckerBinary: Sendable {
         guard FileManager.default.createFile(atPath: stdoutURL.path, contents: nil),
             FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         else { throw CocoaError(.fileWriteUnknown) }
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess(
+            executable: Self.url.path, arguments: arguments + (store.map { ["--store", $0] } ?? []), environment: variables,
+            directory: folder.path, stdout: stdoutURL.path, stderr: stderrURL.path)
         return RunningProcess(process: process, stdoutURL: stdoutURL, stderrURL: stderrURL)
     }
 }
 
 /// An `oxpecker` process started by a test.
-final class RunningProcess: @unchecked Sendable {
-    // Only the test that started it uses it, from one task at a time.
-    let process: Process
+final class RunningProcess: Sendable {
+    let process: SpawnedProcess
     let stdoutURL: URL
     let stderrURL: URL
 
-    init(process: Process, stdoutURL: URL, stderrURL: URL) {
+    init(process: SpawnedProcess, stdoutURL: URL, stderrURL: URL) {
         self.process = process
         self.stdoutURL = stdoutURL
         self.stderrURL = stderrURL
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// What the process has written to standard error so far.
     var stderrSoFar: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
@@ -95,9 +89,9 @@ final class RunningProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                kill(process.processIdentifier, SIGKILL)
+                process.send(SIGKILL)
                 process.waitUntilExit()
-                Issue.record("oxpecker \(process.arguments ?? []) did not finish within \(timeout)")
+                Issue.record("oxpecker \(process.arguments) did not finish within \(timeout)")
                 break
             }
             try await Task.sleep(for: .milliseconds(5))
@@ -108,7 +102,7 @@ final class RunningProcess: @unchecked Sendable {
             try? FileManager.default.removeItem(at: stderrURL)
         }
         return RunResult(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            status: process.terminationStatus, signaled: process.signaled,
             stdoutData: (try? Data(contentsOf: stdoutURL)) ?? Data(), stderr: stderrSoFar)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OxpeckerTestSupport
 import Testing
 
 /// The executables this package builds, found next to the running test bundle
@@ -37,47 +38,36 @@ struct ProcessResult: Sendable {
 /// A process started by a test, its output going to files (never pipes: a
 /// chatty child can never block on a full pipe). Killed with SIGKILL when
 /// released while still running, so that a failing test leaves nothing behind.
-final class ChildProcess: @unchecked Sendable {
-    // One test owns it and uses it from one task at a time; Process is thread-safe for
-    // isRunning / processIdentifier / waitUntilExit.
-    let process: Process
+final class ChildProcess: Sendable {
+    let process: SpawnedProcess
     let stdoutURL: URL
     let stderrURL: URL
 
     /// Starts `executable ARGUMENTS` in `folder`, with `environment` added to this process's.
     init(_ executable: URL, _ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
-        process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var variables = ProcessInfo.processInfo.environment
         for name in ["OXPECKER_STORE", "OXPECKER_TOKEN", "OXPECKER_SERVER", "OXPECKER_DATA_DIR", "OXPECKER_PORT"] {
             variables.removeValue(forKey: name)
         }
         variables.merge(environment) { _, new in new }
-        process.environment = variables
-        process.currentDirectoryURL = folder
         let name = UUID().uuidString
         stdoutURL = folder.appendingPathComponent(".\(name).out")
         stderrURL = folder.appendingPathComponent(".\(name).err")
         guard FileManager.default.createFile(atPath: stdoutURL.path, contents: nil),
             FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         else { throw CocoaError(.fileWriteUnknown) }
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try SpawnedProcess(
+            executable: executable.path, arguments: arguments, environment: variables, directory: folder.path,
+            stdout: stdoutURL.path, stderr: stderrURL.path)
     }
 
     deinit {
-        if process.isRunning {
-            _ = Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // The process is killed and reaped when released (SpawnedProcess).
         try? FileManager.default.removeItem(at: stdoutURL)
         try? FileManager.default.removeItem(at: stderrURL)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var isRunning: Bool { process.isRunning }
 
     /// What the process has written so far.
@@ -87,7 +77,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Sends `signal` (SIGKILL by default) and waits for the process to end.
     func kill(_ signal: Int32 = SIGKILL) {
         guard process.isRunning else { return }
-        _ = Foundation.kill(process.processIdentifier, signal)
+        process.send(signal)
         process.waitUntilExit()
     }
 
@@ -97,14 +87,14 @@ final class ChildProcess: @unchecked Sendable {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 kill()
-                Issue.record("\(process.executableURL?.lastPathComponent ?? "?") \(process.arguments ?? []) did not finish within \(timeout)")
+                Issue.record("\((process.executable as NSString).lastPathComponent) \(process.arguments) did not finish within \(timeout)")
                 break
             }
             try await Task.sleep(for: .milliseconds(5))
         }
         process.waitUntilExit()
         return ProcessResult(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            status: process.terminationStatus, signaled: process.signaled,
             stdoutData: (try? Data(contentsOf: stdoutURL)) ?? Data(), stderr: stderrSoFar)
     }
 

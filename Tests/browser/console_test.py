@@ -128,10 +128,13 @@ class Run:
             if service_process and service_process.poll() is None:
                 service_process.kill()
                 service_process.wait(timeout=10)
-            for pid in chromium:  # the browser's processes, by PID, if quit left any
+            for pid in chromium:  # the browser's processes, by PID, if quit left any (and the PID is still chromium's)
                 try:
+                    with open(f"/proc/{pid}/comm") as f:
+                        if not f.read().startswith("chrom"):
+                            continue
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
+                except (OSError, ProcessLookupError):
                     pass
         for name, process in reversed(self.processes):
             if process.poll() is None:

@@ -4,7 +4,7 @@ import Logging
 
 /// The outermost layer: every answer, refusals and failures included, carries
 /// headers that keep it on this machine and in this tab (no script, no frame,
-/// no asset from elsewhere, no referrer, no cache), and a failure becomes a page
+/// no asset from elsewhere, no referrer to other sites, no cache), and a failure becomes a page
 /// that says what happened, never a crash.
 struct PageMiddleware: RouterMiddleware {
     typealias Context = ConsoleRequestContext
@@ -29,7 +29,9 @@ struct PageMiddleware: RouterMiddleware {
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         response.headers[HTTPField.Name.frameOptions] = "DENY"
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[HTTPField.Name.referrerPolicy] = "no-referrer"
+        // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with a
+        // form's POST (Fetch, "append a request Origin header"), which the origin check refuses.
+        response.headers[HTTPField.Name.referrerPolicy] = "same-origin"
         response.headers[.cacheControl] = "no-store"
         return response
     }

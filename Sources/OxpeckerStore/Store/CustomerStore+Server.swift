@@ -37,10 +37,10 @@ extension CustomerStore {
             for migration in migrations {
                 migrator.registerMigration(migration.name, migrate: migration.migrate)
             }
-            let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            let pending = try pool.read { db in try !migrator.hasCompletedMigrations(db) }
             try migrator.migrate(pool)
             // A migration may rewrite personal data away (a redacted text): its earlier pages go from the write-ahead log too.
-            if try pool.read({ db in try migrator.appliedIdentifiers(db) }) != applied {
+            if pending {
                 _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             }
             return try CustomerStore(path: path, pool: pool, options: options)

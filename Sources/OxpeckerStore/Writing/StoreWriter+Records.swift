@@ -69,16 +69,16 @@ extension StoreWriter {
         try db.cachedStatement(
             sql: "INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [note.rawValue, customer.rawValue, by, at.description, reason, stamp.description, replica.rawValue])
-        try db.cachedStatement(sql: "UPDATE note_revision SET text = NULL WHERE note_id = ?").execute(arguments: [note.rawValue])
         try forgetText(of: note)
         return true
     }
 
-    /// After a redaction, made here or received: changes still waiting in the outbox or
-    /// kept aside must not carry the text off this device; the note's words leave the
-    /// search index, including the older segments FTS5 keeps them in; and the
-    /// write-ahead log is emptied after the commit.
+    /// After a redaction, made here or received: every revision of the note loses its text;
+    /// changes still waiting in the outbox or kept aside must not carry it off this device;
+    /// the note's words leave the search index, including the older segments FTS5 keeps
+    /// them in; and the write-ahead log is emptied after the commit.
     func forgetText(of note: RecordID) throws {
+        try db.cachedStatement(sql: "UPDATE note_revision SET text = NULL WHERE note_id = ?").execute(arguments: [note.rawValue])
         try db.cachedStatement(
             sql: """
                 UPDATE outbox SET value = json_set(value, '$.text', NULL)

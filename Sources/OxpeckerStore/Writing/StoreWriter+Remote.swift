@@ -75,7 +75,6 @@ extension StoreWriter {
                 """,
                 [note, customer, by, at, reason, hlc, change.replica.rawValue])
             guard db.changesCount > 0 else { return .unchanged }
-            try execute("UPDATE note_revision SET text = NULL WHERE note_id = ?", [note])
             try forgetText(of: RecordID(unchecked: note))
             return .applied
         case .consent(let id, let purpose, let status, let source, let at):

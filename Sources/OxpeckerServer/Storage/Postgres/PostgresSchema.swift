@@ -289,14 +289,7 @@ enum PostgresSchema {
               AND customer IN (SELECT customer FROM change_log WHERE entity = 'note_redaction')
             """, logger: logger
         ).decode((Int64, String).self) { logged.append((position, body)) }
-        let blanked = try RedactionRules.blankedBodies(logged, of: notes)
-        guard !blanked.isEmpty else { return }
-        try await connection.query(
-            """
-            UPDATE change_log SET body = u.body
-            FROM unnest(\(blanked.map(\.position))::bigint[], \(blanked.map(\.body))::text[]) AS u(position, body)
-            WHERE change_log.position = u.position
-            """, logger: logger)
+        try await connection.storeBodies(RedactionRules.blankedBodies(logged, of: notes))
     }
 
     /// Applies the migrations not applied yet; returns their names.

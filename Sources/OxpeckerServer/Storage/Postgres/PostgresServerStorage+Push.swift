@@ -279,11 +279,8 @@ private struct PostgresPush {
         let carryingText = accepted.indices.filter { RedactionRules.withoutText(accepted[$0].change) != nil }
         guard !carryingText.isEmpty else { return redactions }
         let customers = Array(Set(carryingText.map { accepted[$0].change.customer.rawValue }))
-        var redacted = Set(redactions.values.joined())
-        let codec = WireCodec()
-        for body in try await texts("SELECT body FROM change_log WHERE customer = ANY(\(customers)) AND entity = 'note_redaction'") {
-            if let note = RedactionRules.note(redactedBy: try codec.decode(Change.self, from: body)) { redacted.insert(note) }
-        }
+        let logged = try await texts("SELECT body FROM change_log WHERE customer = ANY(\(customers)) AND entity = 'note_redaction'")
+        let redacted = Set(redactions.values.joined()).union(try RedactionRules.notes(redactedIn: Array(logged)))
         for index in carryingText {
             let change = accepted[index].change
             if let note = RedactionRules.note(whoseTextIsIn: change), redacted.contains(note), let blanked = RedactionRules.withoutText(change) {
@@ -301,14 +298,7 @@ private struct PostgresPush {
             "SELECT position, body FROM change_log WHERE customer = ANY(\(Array(redactions.keys))) AND entity IN ('note', 'note_revision')",
             logger: connection.logger)
         for try await (position, body) in rows.decode((Int64, String).self) { logged.append((position, body)) }
-        let blanked = try RedactionRules.blankedBodies(logged, of: Set(redactions.values.joined()))
-        guard !blanked.isEmpty else { return }
-        try await connection.run(
-            """
-            UPDATE change_log SET body = u.body
-            FROM unnest(\(blanked.map(\.position))::bigint[], \(blanked.map(\.body))::text[]) AS u(position, body)
-            WHERE change_log.position = u.position
-            """)
+        try await connection.storeBodies(RedactionRules.blankedBodies(logged, of: Set(redactions.values.joined())))
     }
 
     // MARK: Writing
@@ -409,5 +399,18 @@ private struct PostgresPush {
             ON CONFLICT (replica) DO UPDATE SET acknowledged_through = excluded.acknowledged_through
             RETURNING acknowledged_through
             """, as: Int64.self) ?? 0
+    }
+}
+
+extension PostgresConnection {
+    /// Writes back logged changes a redaction rewrote (``RedactionRules/blankedBodies(_:of:)``), in one statement.
+    func storeBodies(_ bodies: [(position: Int64, body: String)]) async throws {
+        guard !bodies.isEmpty else { return }
+        try await run(
+            """
+            UPDATE change_log SET body = u.body
+            FROM unnest(\(bodies.map(\.position))::bigint[], \(bodies.map(\.body))::text[]) AS u(position, body)
+            WHERE change_log.position = u.position
+            """)
     }
 }

@@ -148,15 +148,19 @@ public final class SQLiteServerStorage: ServerStorage {
                     sql: "SELECT position, body FROM change_log WHERE customer = ? AND entity IN ('note', 'note_revision')"),
                 arguments: [change.customer.rawValue]
             ).map { (position: $0[0] as Int64, body: $0[1] as String) }
-            for (position, body) in try RedactionRules.blankedBodies(logged, of: [note]) {
-                try db.cachedStatement(sql: "UPDATE change_log SET body = ? WHERE position = ?").execute(arguments: [body, position])
-            }
+            try storeBodies(RedactionRules.blankedBodies(logged, of: [note]), in: db)
             return change
         }
         guard let note = RedactionRules.note(whoseTextIsIn: change), let blanked = RedactionRules.withoutText(change),
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM note_redaction WHERE note_id = ?"), arguments: [note]) ?? false
         else { return change }
         return blanked
+    }
+
+    /// Writes back logged changes a redaction rewrote (``RedactionRules/blankedBodies(_:of:)``).
+    static func storeBodies(_ bodies: [(position: Int64, body: String)], in db: Database) throws {
+        let update = try db.cachedStatement(sql: "UPDATE change_log SET body = ? WHERE position = ?")
+        for (position, body) in bodies { try update.execute(arguments: [body, position]) }
     }
 
     private static func refuse(_ change: Change, _ code: ErrorCode, _ message: String, in db: Database) throws -> PushResult {

@@ -209,9 +209,7 @@ enum ServerSchema {
                       AND customer IN (SELECT customer FROM change_log WHERE entity = 'note_redaction')
                     """
             ).map { (position: $0[0] as Int64, body: $0[1] as String) }
-            for (position, body) in try RedactionRules.blankedBodies(logged, of: notes) {
-                try db.execute(sql: "UPDATE change_log SET body = ? WHERE position = ?", arguments: [body, position])
-            }
+            try SQLiteServerStorage.storeBodies(RedactionRules.blankedBodies(logged, of: notes), in: db)
         },
         // The reconciliation round under way (ReconcileRound), and the progress an answer
         // records when it is confirmed: a pull page compares one slice of customers, not all.

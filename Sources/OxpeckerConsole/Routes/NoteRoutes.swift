@@ -34,6 +34,20 @@ extension ConsoleRoutes {
     /// `POST /customers/:id/notes/:note/edit` (text, author): `oxpecker note edit`; the earlier text stays as a revision.
     @Sendable func editNote(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let form = context.form
+        return try await noteForm(context) { id, noteID in
+            let text = (form["text"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+            let author = form["author"] ?? ""
+            try await store.write { writer in try writer.reviseNote(noteID, text: text, author: author) }
+            return Self.seeOther(Links.customer(id) + "?saved=edited#note-\(noteID.rawValue)")
+        }
+    }
+
+    /// A form about one note of a customer (`/customers/:id/notes/:note/…`): a page that
+    /// names no such note is refused; the note must be the customer's; an error of
+    /// `perform` is shown on the customer's page as the CLI says it, and nothing is written.
+    private func noteForm(
+        _ context: ConsoleRequestContext, _ perform: (CustomerID, RecordID) async throws -> Response
+    ) async throws -> Response {
         let id: CustomerID
         let noteID: RecordID
         do {
@@ -43,11 +57,8 @@ extension ConsoleRoutes {
             return try refusal(for: error, title: "No such note")
         }
         do {
-            let text = (form["text"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
-            let author = form["author"] ?? ""
             try await requireNote(noteID, of: id)
-            try await store.write { writer in try writer.reviseNote(noteID, text: text, author: author) }
-            return Self.seeOther(Links.customer(id) + "?saved=edited#note-\(noteID.rawValue)")
+            return try await perform(id, noteID)
         } catch {
             guard let explanation = Self.explanation(of: error) else { throw error }
             return try await renderCustomer(id, context: context, status: explanation.status) { page in
@@ -68,25 +79,11 @@ extension ConsoleRoutes {
     /// `POST /customers/:id/notes/:note/redact` (by, reason): `oxpecker note redact`.
     @Sendable func redactNote(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let form = context.form
-        let id: CustomerID
-        let noteID: RecordID
-        do {
-            id = try Self.customerID(context)
-            noteID = try FormInput.note(context.parameters.get("note") ?? "")
-        } catch {
-            return try refusal(for: error, title: "No such note")
-        }
-        do {
+        return try await noteForm(context) { id, noteID in
             let by = form["by"] ?? ""
             let reason = form.trimmed("reason")
-            try await requireNote(noteID, of: id)
             let redacted = try await store.write { writer in try writer.redactNote(noteID, by: by, reason: reason) }
             return Self.seeOther(Links.customer(id) + (redacted ? "?saved=redacted" : "?saved=already-redacted") + "#note-\(noteID.rawValue)")
-        } catch {
-            guard let explanation = Self.explanation(of: error) else { throw error }
-            return try await renderCustomer(id, context: context, status: explanation.status) { page in
-                page.problem = explanation.message
-            }
         }
     }
 }

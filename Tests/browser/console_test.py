@@ -294,12 +294,26 @@ def scenario(run):
     def body():
         return driver.find_element(By.TAG_NAME, "body").text
 
+    # Chromedriver may answer a command that races a navigation with "Node with given id does not belong
+    # to the document" (a WebDriverException, not a stale-element one): waits made with `steady` retry
+    # such answers until the new page has settled, instead of failing the run on the race.
+    steady = WebDriverWait(driver, WAIT, ignored_exceptions=[WebDriverException])
+
     def submit_and_wait(element):
         """Clicks `element` and waits until the next page replaced this one."""
         old = driver.find_element(By.TAG_NAME, "html")
-        element.click()
-        wait.until(expected_conditions.staleness_of(old))
-        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        try:
+            element.click()
+        except WebDriverException as error:
+            if "does not belong to the document" not in str(error):
+                raise
+        steady.until(expected_conditions.staleness_of(old))
+        steady.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def cell(heading):
+        """The text of the table cell beside the row heading `heading`, read once the page has settled."""
+        return steady.until(lambda d: d.find_element(
+            By.XPATH, f"//th[normalize-space()='{heading}']/following-sibling::td").text).strip()
 
     def path_now():
         return urllib.parse.urlsplit(driver.current_url).path
@@ -494,16 +508,16 @@ def scenario(run):
     step("sync from the console")
     submit_and_wait(driver.find_element(By.LINK_TEXT, "Sync"))
     wait.until(lambda d: path_now() == "/sync")
-    waiting = driver.find_element(By.XPATH, "//th[normalize-space()='Changes waiting to be sent']/following-sibling::td").text
-    check(waiting.strip() == str(outbox_before), f"the sync page says {waiting!r} changes wait; the outbox has {outbox_before}")
+    waiting = cell("Changes waiting to be sent")
+    check(waiting == str(outbox_before), f"the sync page says {waiting!r} changes wait; the outbox has {outbox_before}")
     submit_and_wait(driver.find_element(By.XPATH, "//button[normalize-space()='Sync now']"))
-    wait.until(lambda d: d.find_elements(By.XPATH, "//h2[normalize-space()='The last sync from this console']")
-               or d.find_elements(By.CSS_SELECTOR, "[role=alert].problem"))
-    problems = driver.find_elements(By.CSS_SELECTOR, "[role=alert].problem")
-    check(not problems, f"Sync failed: {problems[0].text if problems else ''}")
-    text = body()
+    steady.until(lambda d: d.find_elements(By.XPATH, "//h2[normalize-space()='The last sync from this console']")
+                 or d.find_elements(By.CSS_SELECTOR, "[role=alert].problem"))
+    problems = steady.until(lambda d: [p.text for p in d.find_elements(By.CSS_SELECTOR, "[role=alert].problem")] or [None])
+    check(problems == [None], f"Sync failed: {problems[0]}")
+    text = steady.until(lambda d: body())
     check(re.search(rf"pushed {outbox_before}\b", text), f"the sync page does not say it pushed {outbox_before}: {text[:800]!r}")
-    check(driver.find_element(By.XPATH, "//th[normalize-space()='Changes waiting to be sent']/following-sibling::td").text.strip() == "0",
+    check(cell("Changes waiting to be sent") == "0",
           "changes still wait after the sync")
     check(server in text, "the sync page does not name the server")
     check(outbox_count() == 0, "store A's outbox is not empty after the console's sync")

@@ -14,7 +14,7 @@ struct MergeRuleTests {
     enum Operation {
         case write(CausalWrite)
         case add(String, HybridTimestamp)
-        case remove(String, [HybridTimestamp])
+        case remove(String, [HybridTimestamp], HybridTimestamp)
     }
 
     struct Replica {
@@ -33,8 +33,9 @@ struct MergeRuleTests {
             case .add(let element, let tag):
                 set.add(element, tag: tag)
                 clock.observe(tag)
-            case .remove(let element, let observed):
-                set.remove(element, observed: observed)
+            case .remove(let element, let observed, let stamp):
+                set.remove(element, observed: observed, at: stamp)
+                clock.observe(stamp)
             }
         }
     }
@@ -60,7 +61,7 @@ struct MergeRuleTests {
                 operation = .add(element, replicas[index].clock.next(wallMillis: now))
             case 7..<9:
                 let element = ["golf", "sailing", "opera"].randomElement(using: &random)!
-                operation = .remove(element, replicas[index].set.liveTags(of: element))
+                operation = .remove(element, replicas[index].set.liveTags(of: element), replicas[index].clock.next(wallMillis: now))
             default:
                 // Gossip: the replica catches up with everything another one has seen.
                 let other = Int.random(in: 0..<replicaCount, using: &random)
@@ -172,10 +173,10 @@ struct MergeRuleTests {
     func addWins() {
         var set = AddWinsSet()
         set.add("golf", tag: a)
-        set.remove("golf", observed: [a])
+        set.remove("golf", observed: [a], at: b)
         #expect(set.elements == [])
         var concurrent = AddWinsSet()
-        concurrent.remove("golf", observed: [a])
+        concurrent.remove("golf", observed: [a], at: c)
         concurrent.add("golf", tag: b)  // an add the remove never saw
         concurrent.add("golf", tag: a)
         #expect(concurrent.elements == ["golf"])

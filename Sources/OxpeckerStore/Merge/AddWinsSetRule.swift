@@ -5,45 +5,67 @@ import OxpeckerProtocol
 /// set while one of its adds has not been removed, so an add made concurrently
 /// with a remove (one the remove did not see) survives it: add wins.
 ///
-/// The state is a function of the set of operations merged, whatever their
-/// order or repetition: commutative, associative, idempotent.
+/// A removal is remembered even for an add not seen yet, and of two removals of
+/// one tag the earliest stamp is kept, so the state is a function of the set of
+/// operations merged, whatever their order or repetition: commutative,
+/// associative, idempotent.
 public struct AddWinsSet: Sendable, Hashable {
-    /// Per element, its add tags and whether each was removed.
-    public private(set) var tags: [String: [HybridTimestamp: Bool]] = [:]
+    /// One add tag of an element: whether, and since which removal, it is removed.
+    public struct Tag: Sendable, Hashable {
+        /// The stamp of the earliest removal that named this tag; nil while it stands.
+        public var removed: HybridTimestamp?
+
+        public init(removed: HybridTimestamp? = nil) { self.removed = removed }
+    }
+
+    /// Per element, its add tags.
+    public private(set) var tags: [String: [HybridTimestamp: Tag]] = [:]
 
     public init() {}
 
-    /// Records an add of `element` tagged `tag`.
-    public mutating func add(_ element: String, tag: HybridTimestamp) {
-        if tags[element, default: [:]][tag] == nil {
-            tags[element, default: [:]][tag] = false
-        }
+    /// Puts back a tag as it was stored (for loading a state), whatever is known of it.
+    public mutating func restore(_ element: String, tag: HybridTimestamp, removed: HybridTimestamp?) {
+        tags[element, default: [:]][tag] = Tag(removed: removed)
     }
 
-    /// Records a remove of `element` that saw the adds `observed`.
-    public mutating func remove(_ element: String, observed: [HybridTimestamp]) {
+    /// Records an add of `element` tagged `tag`; returns whether the tag was new.
+    @discardableResult
+    public mutating func add(_ element: String, tag: HybridTimestamp) -> Bool {
+        guard tags[element]?[tag] == nil else { return false }
+        tags[element, default: [:]][tag] = Tag()
+        return true
+    }
+
+    /// Records a remove of `element`, stamped `stamp`, that saw the adds `observed`;
+    /// returns the tags whose stored removal changed.
+    @discardableResult
+    public mutating func remove(_ element: String, observed: [HybridTimestamp], at stamp: HybridTimestamp) -> [HybridTimestamp] {
+        var changed: [HybridTimestamp] = []
         for tag in observed {
-            tags[element, default: [:]][tag] = true
+            let current = tags[element]?[tag]
+            if let removed = current?.removed, removed <= stamp { continue }
+            tags[element, default: [:]][tag] = Tag(removed: stamp)
+            changed.append(tag)
         }
+        return changed
     }
 
     /// Takes in every operation of another set.
     public mutating func merge(_ other: AddWinsSet) {
         for (element, otherTags) in other.tags {
-            for (tag, removed) in otherTags {
-                let mine = tags[element, default: [:]][tag] ?? false
-                tags[element, default: [:]][tag] = mine || removed
+            for (tag, state) in otherTags {
+                if let removed = state.removed { remove(element, observed: [tag], at: removed) } else { add(element, tag: tag) }
             }
         }
     }
 
     /// The elements in the set, sorted.
     public var elements: [String] {
-        tags.filter { $0.value.values.contains(false) }.keys.sorted()
+        tags.filter { $0.value.values.contains { $0.removed == nil } }.keys.sorted()
     }
 
     /// The add tags of `element` not yet removed: what a local remove must name.
     public func liveTags(of element: String) -> [HybridTimestamp] {
-        (tags[element] ?? [:]).filter { !$0.value }.keys.sorted()
+        (tags[element] ?? [:]).filter { $0.value.removed == nil }.keys.sorted()
     }
 }

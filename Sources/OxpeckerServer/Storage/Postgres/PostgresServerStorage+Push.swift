@@ -131,16 +131,15 @@ private struct PostgresPush {
             if change.kind == .register, change.entity == .profile, let field = change.field {
                 // Only the latest write of a register still matters for a snapshot.
                 let registerKey = customer + "\u{1F}" + field
-                var kept: [LiveRegister] = []
-                for write in live[registerKey] ?? [] {
-                    if write.hlc < change.hlc.description {
-                        if let position = write.position { supersede.append(position) }
-                        if let earlier = write.index { accepted[earlier].superseded = true }
-                    } else {
-                        superseded = true
-                        kept.append(write)
-                    }
+                let (replaced, standing) = try RegisterRule.partition(live[registerKey] ?? [], against: change.hlc) {
+                    try HybridTimestamp(parsing: $0.hlc)
                 }
+                for write in replaced {
+                    if let position = write.position { supersede.append(position) }
+                    if let earlier = write.index { accepted[earlier].superseded = true }
+                }
+                superseded = !standing.isEmpty
+                var kept = standing
                 if !superseded { kept.append(LiveRegister(position: nil, index: accepted.count, hlc: change.hlc.description)) }
                 live[registerKey] = kept
             }
@@ -148,7 +147,7 @@ private struct PostgresPush {
                 if change.value["op"]?.stringValue == "add" {
                     scopes[customer, default: AddWinsSet()].add(element, tag: change.hlc)
                 } else {
-                    scopes[customer, default: AddWinsSet()].remove(element, observed: change.observed)
+                    scopes[customer, default: AddWinsSet()].remove(element, observed: change.observed, at: change.hlc)
                 }
                 scopeChanges.append(change)
             }
@@ -247,8 +246,7 @@ private struct PostgresPush {
             "SELECT customer, element, tag, removed_hlc FROM customer_scope WHERE customer = ANY(\(customers))", logger: connection.logger)
         for try await (customer, element, tag, removed) in rows.decode((String, String, String, String?).self) {
             let stamp = try HybridTimestamp(parsing: tag)
-            sets[customer, default: AddWinsSet()].add(element, tag: stamp)
-            if removed != nil { sets[customer, default: AddWinsSet()].remove(element, observed: [stamp]) }
+            sets[customer, default: AddWinsSet()].restore(element, tag: stamp, removed: try removed.map { try HybridTimestamp(parsing: $0) })
         }
         return sets
     }

@@ -110,13 +110,11 @@ public final class SQLiteServerStorage: ServerStorage {
                     db.cachedStatement(
                         sql: "SELECT position, hlc FROM change_log WHERE customer = ? AND field = ? AND kind = 'register' AND superseded = 0"),
                     arguments: [change.customer.rawValue, change.field])
-                for row in live {
-                    if (row[1] as String) < change.hlc.description {
-                        try db.cachedStatement(sql: "UPDATE change_log SET superseded = 1 WHERE position = ?").execute(arguments: [row[0] as Int64])
-                    } else {
-                        superseded = true
-                    }
+                let (replaced, standing) = try RegisterRule.partition(live, against: change.hlc) { try HybridTimestamp(parsing: $0[1] as String) }
+                for row in replaced {
+                    try db.cachedStatement(sql: "UPDATE change_log SET superseded = 1 WHERE position = ?").execute(arguments: [row[0] as Int64])
                 }
+                superseded = !standing.isEmpty
             }
             try db.cachedStatement(
                 sql: """

@@ -39,22 +39,53 @@ struct ContextCommandTests {
         #expect(statements.allSatisfy { !($0["sources"]?.arrayValue ?? []).isEmpty })
     }
 
-    @Test("may-contact: exit 0 when the contact may be made, 8 when not, with the reasons")
+    /// The gate's checks, in the order it lists them when none blocks.
+    static let checks = ["do_not_contact", "consent", "quiet_hours", "budget", "dismissal", "care_period", "complaint", "channel"]
+
+    @Test("may-contact: exit 0 when the contact may be made, 8 when not, with every check's verdict")
     func mayContact() async throws {
         let folder = try TemporaryFolder()
         let cli = try await tourStore(folder)
         let marketing = try await cli.run(["may-contact", "c-1001", "--channel", "email", "--purpose", "marketing", "--at", "2026-11-25T10:00:00Z"])
         #expect(marketing.status == 8)
         #expect(marketing.stdout.hasPrefix("no: c-1001 by email for marketing"))
-        #expect(marketing.stdout.contains("✗ consent: marketing consent withdrawn"))
+        // One line per check, blocking first: ✗ blocks, ✓ passes, – does not apply.
+        let lines = marketing.lines.dropFirst()
+        #expect(lines.count == Self.checks.count, "\(marketing.stdout)")
+        #expect(lines.first?.hasPrefix("  ✗ consent: marketing consent withdrawn") == true, "\(marketing.stdout)")
+        let named = lines.compactMap { line in line.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } }
+        #expect(named == ["consent"] + Self.checks.filter { $0 != "consent" }, "\(marketing.stdout)")
+        #expect(lines.allSatisfy { $0.hasPrefix("  ✗ ") || $0.hasPrefix("  ✓ ") || $0.hasPrefix("  – ") })
+        #expect(marketing.stdout.contains("  ✓ do_not_contact: the customer has not asked not to be contacted\n"))
+        #expect(marketing.stdout.contains("  ✓ quiet_hours: 11:00 in Europe/Prague is outside quiet hours 21:00-08:00  [field quiet_hours]"))
+        #expect(marketing.stdout.contains("  ✓ budget: 0 of 3 proactive contacts in the last month  [field contact_budget]"))
+        #expect(marketing.stdout.contains("  ✓ channel: email is a preferred channel (preferred: branch, email)  [field preferred_channels]"))
         let night = try await cli.run(["may-contact", "c-1001", "--channel", "email", "--purpose", "service", "--at", "2026-11-25T21:30:00Z", "--json"])
         #expect(night.status == 8)
         let answer = try JSONValue(parsing: night.stdout)
         #expect(answer["allowed"] == false)
-        #expect(answer["reasons"]?.arrayValue?.first?["check"] == "quiet_hours")
+        let reasons = try #require(answer["reasons"]?.arrayValue)
+        #expect(reasons.first?["check"] == "quiet_hours")
+        #expect(reasons.first?["verdict"] == "blocks" && reasons.first?["blocks"] == true)
+        #expect(reasons.compactMap { $0["check"]?.stringValue } == ["quiet_hours"] + Self.checks.filter { $0 != "quiet_hours" })
+        for reason in reasons {
+            let verdict = try #require(reason["verdict"]?.stringValue, "\(reason)")
+            #expect(["passes", "blocks", "not_applicable"].contains(verdict))
+            #expect(reason["blocks"] == .bool(verdict == "blocks"), "\(reason)")
+            #expect(reason["message"]?.stringValue?.isEmpty == false && reason["sources"]?.arrayValue != nil, "\(reason)")
+        }
+        let consent = try #require(reasons.first { $0["check"] == "consent" })
+        #expect(consent["verdict"] == "not_applicable" && consent["message"] == "no consent is needed for service")
         let day = try await cli.run(["may-contact", "c-1001", "--channel", "email", "--purpose", "service", "--at", "2026-11-25T10:00:00Z"])
         #expect(day.status == 0, "\(day.stdout)\(day.stderr)")
         #expect(day.stdout.hasPrefix("yes:"))
+        #expect(day.stdout.contains("\n  – consent: no consent is needed for service\n"))
+        #expect(!day.stdout.contains("✗"))
+        let security = try await cli.run(["may-contact", "c-1001", "--channel", "sms", "--purpose", "security", "--at", "2026-11-25T21:30:00Z"])
+        #expect(security.status == 0, "\(security.stdout)\(security.stderr)")
+        #expect(security.stdout.contains("  – quiet_hours: quiet hours do not apply: security is an urgent purpose\n"))
+        #expect(security.stdout.contains("  – budget: the contact budget does not apply: security is an urgent purpose\n"))
+        #expect(security.stdout.contains("  ✓ channel: sms is not a preferred channel (preferred: branch, email)"))
     }
 
     @Test("signals and rules: a rules file changes the answer without a rebuild")
@@ -72,10 +103,14 @@ struct ContextCommandTests {
         try Data(#"{"life_events": {"renovation": {"care_days": 365}}, "only_preferred_channels": true}"#.utf8)
             .write(to: folder.url.appendingPathComponent("rules.json"))
         let sms = ["may-contact", "c-1001", "--channel", "sms", "--purpose", "service", "--at", "2026-11-25T10:00:00Z"]
-        #expect(try await cli.run(sms).status == 0)
+        let noted = try await cli.run(sms)
+        #expect(noted.status == 0)
+        #expect(noted.stdout.contains("✓ channel: sms is not a preferred channel"), "\(noted.stdout)")
+        #expect(noted.stdout.contains("✓ care_period: no care period after a life event is running"), "\(noted.stdout)")
         let strict = try await cli.run(sms + ["--rules", "rules.json"])
         #expect(strict.status == 8)
         #expect(strict.stdout.contains("✗ channel: sms is not a preferred channel"))
+        #expect(strict.stdout.contains("✓ care_period: renovation on 2026-10-01: needs liquidity"), "\(strict.stdout)")
         #expect(try await cli.run(sms, environment: ["OXPECKER_RULES": "rules.json"]).status == 8)
     }
 

@@ -111,10 +111,17 @@ struct ConsolePageTests {
                 #expect(answer.body.contains(Self.escaped(reason.message)), "reason \(reason.check): \(reason.message)")
             }
             #expect(answer.body.contains("✗ no</span> <strong>consent</strong>"))
+            // Every check, once, in the gate's order, its verdict in words.
+            #expect(decision.reasons.count == GateReason.Check.allCases.count)
+            try Self.expectEveryCheck(of: decision, in: answer.body)
+            #expect(answer.body.contains("✓ yes</span> <strong>do not contact</strong>: the customer has not asked not to be contacted"))
+            #expect(answer.body.contains(#"<span class="na">– does not apply</span> <strong>quiet hours</strong>: no quiet hours set"#))
             let service = try await browser.get("/customers/c-1001?channel=branch&purpose=service")
             let allowed = try await console.store.mayContact(
                 TestCustomers.huong, on: .branch, for: "service", at: Instant(millisecondsSince1970: WallClock.system.now()))
             #expect(service.body.contains(allowed.allowed ? "Yes: branch for service" : "No: branch for service"))
+            try Self.expectEveryCheck(of: allowed, in: service.body)
+            #expect(service.body.contains("– does not apply</span> <strong>consent</strong>: no consent is needed for service"))
             let bad = try await browser.get("/customers/c-1001?channel=pigeon&purpose=service")
             #expect(bad.status == 400)
             #expect(bad.body.contains("channel: &#39;pigeon&#39; is not one of: phone, sms"))
@@ -159,6 +166,27 @@ struct ConsolePageTests {
     }
 
     /// `text` as the pages escape it.
+    /// The gate section of `body` shows each of `decision`'s reasons exactly once, in its
+    /// order, as "✓ yes", "✗ no" or "– does not apply" before the check's name.
+    static func expectEveryCheck(of decision: ContactDecision, in body: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let start = try #require(body.range(of: #"<section id="gate""#), sourceLocation: sourceLocation)
+        let end = try #require(body.range(of: "</section>", range: start.upperBound..<body.endIndex), sourceLocation: sourceLocation)
+        let gate = body[start.upperBound..<end.lowerBound]
+        var after = gate.startIndex
+        for reason in decision.reasons {
+            let words = switch reason.verdict {
+            case .passes: #"<span class="yes">✓ yes</span>"#
+            case .blocks: #"<span class="no">✗ no</span>"#
+            case .notApplicable: #"<span class="na">– does not apply</span>"#
+            }
+            let item = "<li>\(words) <strong>\(reason.check.rawValue.replacingOccurrences(of: "_", with: " "))</strong>: \(escaped(reason.message))"
+            let found = try #require(gate.range(of: item, range: after..<gate.endIndex), "\(reason.check) missing or out of order", sourceLocation: sourceLocation)
+            #expect(gate.components(separatedBy: item).count == 2, "\(reason.check) shown more than once", sourceLocation: sourceLocation)
+            after = found.upperBound
+        }
+        #expect(gate.components(separatedBy: "<li>").count - 1 == GateReason.Check.allCases.count, sourceLocation: sourceLocation)
+    }
+
     static func escaped(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")

@@ -47,6 +47,9 @@ CLI_NOTE = "Sửa nhà; hỏi về hạn mức tín dụng, không muốn đầu
 CONSOLE_NOTE = "Gặp tại chi nhánh: muốn mở tài khoản tiết kiệm cho con. Hẹn gọi lại."
 ADVISOR = "a-417"
 WAIT = 20  # seconds: page loads, process starts
+# The contact gate's checks, in its order, as the console names them, and its verdicts in words.
+GATE_CHECKS = ["do not contact", "consent", "quiet hours", "budget", "dismissal", "care period", "complaint", "channel"]
+GATE_VERDICTS = ("✓ yes", "✗ no", "– does not apply")
 
 
 class TestFailure(Exception):
@@ -318,6 +321,31 @@ def scenario(run):
     def path_now():
         return urllib.parse.urlsplit(driver.current_url).path
 
+    def gate_answer():
+        """The contact gate's answer, read once the page has settled: the headline's classes, the
+        answer's text, and the text of each reason ("✓ yes consent: …")."""
+        def read(d):
+            answer = d.find_element(By.CSS_SELECTOR, "#gate [role=status]")
+            return (answer.find_element(By.TAG_NAME, "p").get_attribute("class").split(), answer.text,
+                    [li.text for li in answer.find_elements(By.TAG_NAME, "li")])
+        return steady.until(read)
+
+    def every_check(reasons):
+        """Checks that the gate shows every check exactly once, its verdict in words (not colour alone),
+        blocking ones first, each group in check order; returns the verdict by check."""
+        found = []
+        for text in reasons:
+            verdict = next((v for v in GATE_VERDICTS if text.startswith(v + " ")), None)
+            check(verdict, f"a gate reason without its verdict in words: {text!r}")
+            found.append((text[len(verdict) + 1:].split(":", 1)[0], verdict))
+        names = [name for name, _ in found]
+        check(sorted(names) == sorted(GATE_CHECKS), f"the gate does not show every check exactly once: {names}")
+        blocking = sum(1 for _, verdict in found if verdict == "✗ no")
+        check(all(verdict == "✗ no" for _, verdict in found[:blocking]), f"the blocking reasons are not first: {reasons}")
+        for group in (names[:blocking], names[blocking:]):
+            check(group == [name for name in GATE_CHECKS if name in group], f"the gate's reasons are not in check order: {names}")
+        return dict(found)
+
     # --- sign in: the key leaves the address bar --------------------------------
     step("open the start URL")
     driver.get(start_url)
@@ -388,13 +416,17 @@ def scenario(run):
     topic.send_keys("savings offer")
     submit_and_wait(driver.find_element(By.XPATH, "//button[normalize-space()='May I contact them?']"))
     wait.until(lambda d: "channel=sms" in d.current_url)
-    answer = driver.find_element(By.CSS_SELECTOR, "#gate [role=status]")
-    headline = answer.find_element(By.TAG_NAME, "p")
-    check("no" in headline.get_attribute("class").split(), f"the gate allows marketing after a withdrawal: {answer.text!r}")
-    reasons = answer.find_elements(By.TAG_NAME, "li")
-    check(reasons, f"the gate says no without a reason: {answer.text!r}")
-    blocking = [r.text for r in reasons if "✗ no" in r.text]
-    check(any("consent" in r.lower() for r in blocking), f"no blocking consent reason: {[r.text for r in reasons]}")
+    headline, answer, reasons = gate_answer()
+    check("no" in headline, f"the gate allows marketing after a withdrawal: {answer!r}")
+    check(reasons, f"the gate says no without a reason: {answer!r}")
+    blocking = [r for r in reasons if "✗ no" in r]
+    check(any("consent" in r.lower() for r in blocking), f"no blocking consent reason: {reasons}")
+    verdicts = every_check(reasons)
+    check(verdicts["consent"] == "✗ no", f"consent does not say no: {reasons}")
+    check(verdicts["do not contact"] == "✓ yes", f"do-not-contact, never set, does not say yes: {reasons}")
+    # The customer set no quiet hours, budget or preferred channels: those checks say so.
+    check(all(verdicts[name] == "– does not apply" for name in ("quiet hours", "budget", "channel")),
+          f"the checks with nothing set do not say they do not apply: {reasons}")
     check(Select(driver.find_element(By.ID, "gate-channel")).first_selected_option.get_attribute("value") == "sms",
           "the gate form forgot the channel asked")
     driver.find_element(By.ID, "gate").location_once_scrolled_into_view
@@ -405,9 +437,12 @@ def scenario(run):
     driver.find_element(By.ID, "gate-topic").clear()
     submit_and_wait(driver.find_element(By.XPATH, "//button[normalize-space()='May I contact them?']"))
     check("purpose=advice" in driver.current_url, f"the gate form did not ask for advice: {driver.current_url}")
-    answer = driver.find_element(By.CSS_SELECTOR, "#gate [role=status]")
-    check("yes" in answer.find_element(By.TAG_NAME, "p").get_attribute("class").split(),
-          f"the gate refuses advice at the branch: {answer.text!r}")
+    headline, answer, reasons = gate_answer()
+    check("yes" in headline, f"the gate refuses advice at the branch: {answer!r}")
+    verdicts = every_check(reasons)
+    check(verdicts["consent"] == "– does not apply" and "no consent is needed for advice" in answer,
+          f"advice needs no consent, but the gate does not say so: {reasons}")
+    check("✗ no" not in verdicts.values(), f"the gate says yes with a check that says no: {reasons}")
 
     # --- write a note through the form ----------------------------------------------------
     step("add a note")

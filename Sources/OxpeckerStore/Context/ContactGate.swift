@@ -20,9 +20,15 @@ public struct ContactRequest: Sendable, Hashable {
     }
 }
 
-/// One check of the contact gate and what it found.
+/// One check of the contact gate and its verdict: every check answers every
+/// request, whether it blocks the contact, lets it pass or does not apply to it.
+///
+/// ```swift
+/// let quiet = answer.reason(for: .quietHours)
+/// print(quiet.verdict, quiet.message)  // notApplicable "quiet hours do not apply: security is an urgent purpose"
+/// ```
 public struct GateReason: Sendable, Hashable {
-    /// Which check.
+    /// Which check; in the order the gate lists them.
     public enum Check: String, Sendable, Hashable, CaseIterable {
         case doNotContact = "do_not_contact"
         case consent
@@ -34,23 +40,68 @@ public struct GateReason: Sendable, Hashable {
         case channel
     }
 
+    /// What a check says of the contact. Wire names (`oxpecker may-contact --json`): `passes`, `blocks`, `not_applicable`.
+    public enum Verdict: String, Sendable, Hashable, CaseIterable {
+        /// The check allows the contact. Its message may still ask for care (a care
+        /// period before a service call, a channel the customer does not prefer).
+        case passes
+        /// The check says no.
+        case blocks
+        /// The check has nothing to say about this contact: not for its purpose (quiet
+        /// hours for an urgent one, consent for a purpose that needs none), or nothing
+        /// is set to check against (no quiet hours, no preferred channels).
+        case notApplicable = "not_applicable"
+    }
+
     public let check: Check
-    /// Whether this check says no.
-    public let blocks: Bool
-    /// One sentence for a person.
+    public let verdict: Verdict
+    /// One sentence for a person, whatever the verdict.
     public let message: String
     /// The records it comes from.
     public let sources: [SourceRef]
+
+    /// Whether this check says no.
+    public var blocks: Bool { verdict == .blocks }
+
+    init(_ check: Check, _ verdict: Verdict, _ message: String, _ sources: [SourceRef] = []) {
+        self.check = check
+        self.verdict = verdict
+        self.message = message
+        self.sources = sources
+    }
 }
 
-/// The contact gate's answer: yes or no, with a reason for every check that found something.
+/// The contact gate's answer: yes or no, with the verdict of every check.
+///
+/// ```swift
+/// let answer = try store.mayContact("c-1001", on: .sms, for: "marketing", at: now)
+/// for reason in answer.reasons { print(reason.verdict, reason.check, reason.message) }
+/// ```
 public struct ContactDecision: Sendable, Hashable {
     public let customer: CustomerID
     public let request: ContactRequest
     /// Whether the contact may be made: no check blocks it.
     public var allowed: Bool { !reasons.contains(where: \.blocks) }
-    /// What each check found, blocking ones first, then in check order.
+    /// One reason per ``GateReason/Check``, each exactly once: the blocking ones
+    /// first, then the others, each group in check order.
     public let reasons: [GateReason]
+
+    /// From one reason per check, in any order.
+    init(customer: CustomerID, request: ContactRequest, answers: [GateReason]) {
+        let inOrder = GateReason.Check.allCases.compactMap { check in answers.first { $0.check == check } }
+        precondition(inOrder.count == answers.count && answers.count == GateReason.Check.allCases.count, "one reason per check")
+        self.customer = customer
+        self.request = request
+        reasons = inOrder.filter(\.blocks) + inOrder.filter { !$0.blocks }
+    }
+
+    /// What `check` says of the contact.
+    public func reason(for check: GateReason.Check) -> GateReason {
+        guard let reason = reasons.first(where: { $0.check == check }) else {
+            preconditionFailure("every decision has a reason for every check")  // see init
+        }
+        return reason
+    }
 }
 
 /// What the contact gate needs to know about one customer, read in a few indexed lookups.
@@ -84,7 +135,7 @@ public struct ContactFacts: Sendable, Hashable {
 }
 
 /// The contact gate, pure: from a customer's facts, a request and the rules, the
-/// answer with its reasons. No database and no clock: the time is the request's.
+/// answer with the verdict of every check. No database and no clock: the time is the request's.
 public struct ContactGate: Sendable {
     public let rules: ContextRules
 
@@ -110,55 +161,54 @@ public struct ContactGate: Sendable {
         max(rules.dismissalQuietDays, BudgetPeriod.allCases.map(Self.days(in:)).max() ?? 0)
     }
 
-    /// The answer for `request` to `customer`, whose facts are `facts`.
+    /// The answer for `request` to `customer`, whose facts are `facts`: one reason per
+    /// check, each saying whether the check blocks, passes or does not apply.
     /// Throws ``StoreError/invalidValue(field:reason:)`` for a purpose the rules do not know.
     public func decide(_ request: ContactRequest, for customer: CustomerID, facts: ContactFacts) throws(StoreError) -> ContactDecision {
         let purpose = try rules.purpose(named: request.purpose)
-        var reasons: [GateReason] = []
-        func add(_ check: GateReason.Check, _ blocks: Bool, _ message: String, _ sources: [SourceRef] = []) {
-            reasons.append(GateReason(check: check, blocks: blocks, message: message, sources: sources))
-        }
-        // A preference that cannot be read says no wherever a value of it could have:
-        // the customer may have asked for exactly that.
-        if let problem = facts.unreadable["do_not_contact"] {
-            add(.doNotContact, true, Self.unreadable("do_not_contact", problem, blocks: true), [.field("do_not_contact")])
-        } else if facts.doNotContact {
-            add(.doNotContact, true, "the customer asked not to be contacted", [.field("do_not_contact")])
-        }
-        if let consent = facts.consent {
-            add(.consent, !consent.allowed, consent.reason, consent.sources)
-        }
-        if !purpose.urgent {
-            checkQuietHours(request, facts: facts, add: add)
-            checkBudget(request, facts: facts, add: add)
-            checkDismissals(request, facts: facts, add: add)
-        }
-        checkCare(request, offer: purpose.offer, facts: facts, add: add)
-        checkComplaint(request, offer: purpose.offer, facts: facts, add: add)
-        if let problem = facts.unreadable["preferred_channels"] {
-            let blocks = rules.onlyPreferredChannels
-            add(.channel, blocks, Self.unreadable("preferred_channels", problem, blocks: blocks), [.field("preferred_channels")])
-        } else if !facts.preferredChannels.isEmpty, !facts.preferredChannels.contains(request.channel) {
-            let preferred = facts.preferredChannels.map(\.rawValue).joined(separator: ", ")
-            add(
-                .channel, rules.onlyPreferredChannels, "\(request.channel.rawValue) is not a preferred channel (preferred: \(preferred))",
-                [.field("preferred_channels")])
-        }
-        let ordered = reasons.filter(\.blocks) + reasons.filter { !$0.blocks }
-        return ContactDecision(customer: customer, request: request, reasons: ordered)
+        let urgent = purpose.urgent ? "\(request.purpose) is an urgent purpose" : nil
+        let answers = [
+            doNotContact(facts),
+            consent(request, needs: purpose.consent, facts: facts),
+            urgent.map { GateReason(.quietHours, .notApplicable, "quiet hours do not apply: \($0)") } ?? quietHours(request, facts: facts),
+            urgent.map { GateReason(.budget, .notApplicable, "the contact budget does not apply: \($0)") } ?? budget(request, facts: facts),
+            urgent.map { GateReason(.dismissal, .notApplicable, "earlier dismissals do not apply: \($0)") } ?? dismissal(request, facts: facts),
+            care(request, offer: purpose.offer, facts: facts),
+            complaint(request, offer: purpose.offer, facts: facts),
+            channel(request, facts: facts),
+        ]
+        return ContactDecision(customer: customer, request: request, answers: answers)
     }
-
-    private typealias Add = (GateReason.Check, Bool, String, [SourceRef]) -> Void
 
     /// What the gate says of a preference it cannot read.
     static func unreadable(_ field: String, _ problem: String, blocks: Bool) -> String {
         "\(field) cannot be read (\(problem)): " + (blocks ? "no contact until it is set again" : "it does not hold this contact back")
     }
 
-    private func checkQuietHours(_ request: ContactRequest, facts: ContactFacts, add: Add) {
+    // A preference that cannot be read says no wherever a value of it could have:
+    // the customer may have asked for exactly that.
+
+    private func doNotContact(_ facts: ContactFacts) -> GateReason {
+        if let problem = facts.unreadable["do_not_contact"] {
+            return GateReason(.doNotContact, .blocks, Self.unreadable("do_not_contact", problem, blocks: true), [.field("do_not_contact")])
+        }
+        if facts.doNotContact {
+            return GateReason(.doNotContact, .blocks, "the customer asked not to be contacted", [.field("do_not_contact")])
+        }
+        return GateReason(.doNotContact, .passes, "the customer has not asked not to be contacted")
+    }
+
+    private func consent(_ request: ContactRequest, needs consent: String?, facts: ContactFacts) -> GateReason {
+        guard let consent else { return GateReason(.consent, .notApplicable, "no consent is needed for \(request.purpose)") }
+        guard let verdict = facts.consent else {  // facts made in code without it: fail closed
+            return GateReason(.consent, .blocks, "\(consent) consent is needed and was not checked: no contact until it is")
+        }
+        return GateReason(.consent, verdict.allowed ? .passes : .blocks, verdict.reason, verdict.sources)
+    }
+
+    private func quietHours(_ request: ContactRequest, facts: ContactFacts) -> GateReason {
         if let problem = facts.unreadable["quiet_hours"] {
-            add(.quietHours, true, Self.unreadable("quiet_hours", problem, blocks: true), [.field("quiet_hours")])
-            return
+            return GateReason(.quietHours, .blocks, Self.unreadable("quiet_hours", problem, blocks: true), [.field("quiet_hours")])
         }
         let own = facts.quietHours
         var fallback: QuietHours?
@@ -166,29 +216,26 @@ public struct ContactGate: Sendable {
             do {
                 fallback = try QuietHours(input: text, field: "default_quiet_hours")
             } catch {  // rules made in code, never validated
-                add(.quietHours, true, Self.unreadable("the rules' default_quiet_hours", "\(error)", blocks: true), [.rule("default_quiet_hours")])
-                return
+                return GateReason(
+                    .quietHours, .blocks, Self.unreadable("the rules' default_quiet_hours", "\(error)", blocks: true), [.rule("default_quiet_hours")])
             }
         }
-        guard let hours = own ?? fallback else { return }
+        guard let hours = own ?? fallback else { return GateReason(.quietHours, .notApplicable, "no quiet hours set") }
+        let source: [SourceRef] = own == nil ? [.rule("default_quiet_hours")] : [.field("quiet_hours")]
         guard let local = Self.localMinute(of: request.at, in: hours.timeZone) else {
-            add(.quietHours, true, "unknown time zone '\(hours.timeZone)': cannot tell the local time", own == nil ? [.rule("default_quiet_hours")] : [.field("quiet_hours")])
-            return
+            return GateReason(.quietHours, .blocks, "unknown time zone '\(hours.timeZone)': cannot tell the local time", source)
         }
         let time = "\(LocalTime.text(local)) in \(hours.timeZone)"
-        let source: [SourceRef] = own == nil ? [.rule("default_quiet_hours")] : [.field("quiet_hours")]
         let origin = own == nil ? " (the bank's default)" : ""
         if hours.contains(minuteOfDay: local) {
-            add(.quietHours, true, "\(time) is within quiet hours \(hours.start)-\(hours.end)\(origin)", source)
-        } else {
-            add(.quietHours, false, "\(time) is outside quiet hours \(hours.start)-\(hours.end)\(origin)", source)
+            return GateReason(.quietHours, .blocks, "\(time) is within quiet hours \(hours.start)-\(hours.end)\(origin)", source)
         }
+        return GateReason(.quietHours, .passes, "\(time) is outside quiet hours \(hours.start)-\(hours.end)\(origin)", source)
     }
 
-    private func checkBudget(_ request: ContactRequest, facts: ContactFacts, add: Add) {
+    private func budget(_ request: ContactRequest, facts: ContactFacts) -> GateReason {
         if let problem = facts.unreadable["contact_budget"] {
-            add(.budget, true, Self.unreadable("contact_budget", problem, blocks: true), [.field("contact_budget")])
-            return
+            return GateReason(.budget, .blocks, Self.unreadable("contact_budget", problem, blocks: true), [.field("contact_budget")])
         }
         let own = facts.budget
         var fallback: ContactBudget?
@@ -196,16 +243,16 @@ public struct ContactGate: Sendable {
             do {
                 fallback = try ContactBudget(input: text, field: "default_budget")
             } catch {  // rules made in code, never validated
-                add(.budget, true, Self.unreadable("the rules' default_budget", "\(error)", blocks: true), [.rule("default_budget")])
-                return
+                return GateReason(.budget, .blocks, Self.unreadable("the rules' default_budget", "\(error)", blocks: true), [.rule("default_budget")])
             }
         }
-        guard let budget = own ?? fallback else { return }
+        guard let budget = own ?? fallback else { return GateReason(.budget, .notApplicable, "no contact budget set") }
         let counted = countedContacts(facts.recentContacts, against: budget, at: request.at)
         let used = "\(counted.count) of \(budget.maxContacts) proactive contacts in the last \(budget.period.rawValue)"
             + (own == nil ? " (the bank's default budget)" : "")
         let sources: [SourceRef] = [own == nil ? .rule("default_budget") : .field("contact_budget")] + counted.map { .contact($0.id) }
-        add(.budget, counted.count >= budget.maxContacts, counted.count >= budget.maxContacts ? "budget spent: \(used)" : used, sources)
+        let spent = counted.count >= budget.maxContacts
+        return GateReason(.budget, spent ? .blocks : .passes, spent ? "budget spent: \(used)" : used, sources)
     }
 
     /// The contacts that count toward `budget` at `time`: made in the period that ends
@@ -217,9 +264,12 @@ public struct ContactGate: Sendable {
         }
     }
 
-    private func checkDismissals(_ request: ContactRequest, facts: ContactFacts, add: Add) {
-        guard rules.dismissalQuietDays > 0 else { return }
-        let since = request.at.minus(days: rules.dismissalQuietDays)
+    private func dismissal(_ request: ContactRequest, facts: ContactFacts) -> GateReason {
+        let days = rules.dismissalQuietDays
+        guard days > 0 else {
+            return GateReason(.dismissal, .notApplicable, "the rules hold nothing back after a dismissal (dismissal_quiet_days is 0)")
+        }
+        let since = request.at.minus(days: days)
         let topic = request.topic.map(Self.normalized)
         let dismissed = facts.recentContacts.first { contact in
             guard contact.outcome == .dismissed || contact.outcome == .declined, contact.at > since, contact.at <= request.at else {
@@ -227,34 +277,58 @@ public struct ContactGate: Sendable {
             }
             return topic.map { Self.normalized(contact.topic) == $0 } ?? (contact.purpose == request.purpose)
         }
-        guard let dismissed else { return }
+        guard let dismissed else {
+            let what = request.topic.map { "of \"\($0)\"" } ?? "of a \(request.purpose) contact"
+            return GateReason(.dismissal, .passes, "no dismissal or decline \(what) in the last \(days) days")
+        }
         let what = topic == nil ? "a \(dismissed.purpose) contact" : "\"\(dismissed.topic)\""
-        add(
-            .dismissal, true,
-            "the customer \(dismissed.outcomeName) \(what) on \(dismissed.at.utcDay) (quiet for \(rules.dismissalQuietDays) days)",
+        return GateReason(
+            .dismissal, .blocks, "the customer \(dismissed.outcomeName) \(what) on \(dismissed.at.utcDay) (quiet for \(days) days)",
             [.contact(dismissed.id)])
     }
 
-    private func checkCare(_ request: ContactRequest, offer: Bool, facts: ContactFacts, add: Add) {
+    private func care(_ request: ContactRequest, offer: Bool, facts: ContactFacts) -> GateReason {
+        guard rules.longestCareDays > 0 else { return GateReason(.carePeriod, .notApplicable, "the rules set no care period after a life event") }
         let today = request.at.utcDay.daysSince1970
+        var found: [(text: String, source: SourceRef)] = []
         for event in facts.recentLifeEvents {
             guard let meaning = rules.lifeEvents[event.typeName], meaning.careDays > 0 else { continue }
             let age = today - event.date.daysSince1970
             guard age >= 0, age < meaning.careDays else { continue }
-            add(
-                .carePeriod, offer,
-                "\(event.typeName.replacingOccurrences(of: "_", with: " ")) on \(event.date): \(meaning.meaning)"
-                    + (offer ? "" : " (contact with care)"),
-                [.lifeEvent(event.id)])
+            found.append(("\(event.typeName.replacingOccurrences(of: "_", with: " ")) on \(event.date): \(meaning.meaning)", .lifeEvent(event.id)))
         }
+        guard !found.isEmpty else { return GateReason(.carePeriod, .passes, "no care period after a life event is running") }
+        return GateReason(
+            .carePeriod, offer ? .blocks : .passes, found.map(\.text).joined(separator: "; ") + (offer ? "" : " (contact with care)"),
+            found.map(\.source))
     }
 
-    private func checkComplaint(_ request: ContactRequest, offer: Bool, facts: ContactFacts, add: Add) {
-        guard let complaint = Self.openComplaint(in: facts.recentMoods, at: request.at, rules: rules) else { return }
-        add(
-            .complaint, offer,
+    private func complaint(_ request: ContactRequest, offer: Bool, facts: ContactFacts) -> GateReason {
+        guard rules.complaintOpenDays > 0 else {
+            return GateReason(.complaint, .notApplicable, "the rules keep no complaint open (complaint_open_days is 0)")
+        }
+        guard let complaint = Self.openComplaint(in: facts.recentMoods, at: request.at, rules: rules) else {
+            return GateReason(.complaint, .passes, "no complaint in progress")
+        }
+        return GateReason(
+            .complaint, offer ? .blocks : .passes,
             "a complaint on \(complaint.at.utcDay) is in progress" + (offer ? ": no offers until it is resolved" : ": acknowledge it first"),
             [.note(complaint.note)])
+    }
+
+    private func channel(_ request: ContactRequest, facts: ContactFacts) -> GateReason {
+        let strict: GateReason.Verdict = rules.onlyPreferredChannels ? .blocks : .passes
+        if let problem = facts.unreadable["preferred_channels"] {
+            return GateReason(
+                .channel, strict, Self.unreadable("preferred_channels", problem, blocks: rules.onlyPreferredChannels), [.field("preferred_channels")])
+        }
+        guard !facts.preferredChannels.isEmpty else { return GateReason(.channel, .notApplicable, "no preferred channels set") }
+        let preferred = facts.preferredChannels.map(\.rawValue).joined(separator: ", ")
+        if facts.preferredChannels.contains(request.channel) {
+            return GateReason(.channel, .passes, "\(request.channel.rawValue) is a preferred channel (preferred: \(preferred))", [.field("preferred_channels")])
+        }
+        return GateReason(
+            .channel, strict, "\(request.channel.rawValue) is not a preferred channel (preferred: \(preferred))", [.field("preferred_channels")])
     }
 
     /// The complaint in progress at `time`: the latest complaint of the last

@@ -14,7 +14,10 @@ extension ContactRequest {
 
 extension GateReason {
     public var json: JSONValue {
-        ["check": .string(check.rawValue), "blocks": .bool(blocks), "message": .string(message), "sources": .array(sources.map(\.json))]
+        [
+            "check": .string(check.rawValue), "verdict": .string(verdict.rawValue), "blocks": .bool(blocks), "message": .string(message),
+            "sources": .array(sources.map(\.json)),
+        ]
     }
 }
 

@@ -3,7 +3,8 @@ import OxpeckerProtocol
 
 extension StoreReader {
     /// May `customer` be contacted on `channel` for `purpose` at `time`? Yes or no,
-    /// with the reasons: do-not-contact, consent for the purpose, quiet hours in the
+    /// with a reason for every check, saying whether it blocks, passes or does not
+    /// apply (``GateReason/Verdict``): do-not-contact, consent for the purpose, quiet hours in the
     /// customer's time zone, the contact budget (counting the contacts of every
     /// device synced so far), a recent dismissal of the same topic, a care period
     /// after a life event, a complaint in progress, the preferred channels.

@@ -5,11 +5,14 @@ import OxpeckerStore
 struct MayContactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "may-contact",
-        abstract: "May this customer be contacted now on this channel for this purpose? Yes or no, with the reasons.",
+        abstract: "May this customer be contacted now on this channel for this purpose? Yes or no, with every check's verdict.",
         discussion: """
             Checks do-not-contact, consent for the purpose, quiet hours in the customer's time zone, the \
             contact budget (contacts of every synced device count), a recent dismissal of the same topic, \
-            a care period after a life event, a complaint in progress, and the preferred channels.
+            a care period after a life event, a complaint in progress, and the preferred channels. Every \
+            check is listed with its verdict, blocking ones first: ✗ it blocks the contact, ✓ it passes, \
+            – it does not apply (quiet hours for an urgent purpose, consent for a purpose that needs none). \
+            With --json, each reason has "verdict": "blocks", "passes" or "not_applicable".
 
             Exit status: 0 the contact may be made; \(ExitStatus.mayNotContact.rawValue) it may not; \
             other statuses as for every command (3 unknown customer, 4 invalid input …).

@@ -26,8 +26,17 @@ enum ContextText {
             "\(decision.allowed ? "yes" : "no"): \(decision.customer) by \(request.channel.rawValue) for \(request.purpose)"
                 + (request.topic.map { " (\($0))" } ?? "") + " at \(request.at)"
         ]
-        lines += decision.reasons.map { "  \($0.blocks ? "✗" : "·") \($0.check.rawValue): \($0.message)\(sources($0.sources))" }
+        lines += decision.reasons.map { "  \(mark($0.verdict)) \($0.check.rawValue): \($0.message)\(sources($0.sources))" }
         return lines.joined(separator: "\n")
+    }
+
+    /// ✗ blocks, ✓ passes, – does not apply.
+    static func mark(_ verdict: GateReason.Verdict) -> String {
+        switch verdict {
+        case .blocks: "✗"
+        case .passes: "✓"
+        case .notApplicable: "–"
+        }
     }
 
     static func signal(_ signal: Signal) -> String {

@@ -200,15 +200,21 @@ struct ContactScenarioTests {
         // Another topic is not held back by the dismissal, but still by the care period and the complaint.
         let other = try store.mayContact("c-1", on: .email, for: "marketing", topic: "mortgage", at: now)
         #expect(other.reasons.filter(\.blocks).map(\.check) == [.carePeriod, .complaint])
-        // Service is not an offer: allowed, with the cautions.
+        // Service is not an offer: allowed, with the cautions; the checks with nothing to go on say they do not apply.
         let service = try store.mayContact("c-1", on: .phone, for: "service", at: now)
         #expect(service.allowed)
-        #expect(service.reasons.map(\.check) == [.carePeriod, .complaint])
+        #expect(service.reasons.map(\.check) == GateReason.Check.allCases)
+        #expect(service.reasons.filter { $0.verdict == .notApplicable }.map(\.check) == [.consent, .quietHours, .budget, .channel])
+        let care = service.reason(for: .carePeriod)
+        #expect(care.verdict == .passes && care.message.hasSuffix("(contact with care)") && care.sources == [.lifeEvent(bereavement)])
+        let acknowledge = service.reason(for: .complaint)
+        #expect(acknowledge.verdict == .passes && acknowledge.message.hasSuffix("acknowledge it first") && acknowledge.sources == [.note(complaint)])
         // A positive conversation after the complaint closes it.
         try await store.write { writer in
             try writer.addNote(NewNote(text: "Sorted out the card", author: "a-9", channel: .phone, at: try at("2026-11-20T10:00:00Z"), sentiment: .positive), to: "c-1")
         }
-        #expect(try !store.mayContact("c-1", on: .email, for: "marketing", topic: "mortgage", at: now).reasons.contains { $0.check == .complaint })
+        let closed = try store.mayContact("c-1", on: .email, for: "marketing", topic: "mortgage", at: now).reason(for: .complaint)
+        #expect(closed.verdict == .passes && closed.message == "no complaint in progress" && closed.sources.isEmpty)
         // Half a year after the bereavement, offers may resume.
         #expect(try store.mayContact("c-1", on: .email, for: "marketing", topic: "mortgage", at: try at("2027-03-01T12:00:00Z")).allowed)
     }

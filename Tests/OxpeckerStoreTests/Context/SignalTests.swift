@@ -73,7 +73,8 @@ struct SignalTests {
         #expect(signal.nextStep.contains("no offers"))
         // The proposed contact is advice, which the gate allows with care.
         #expect(signal.contact.allowed)
-        #expect(signal.contact.reasons.contains { $0.check == .carePeriod && !$0.blocks })
+        let care = signal.contact.reason(for: .carePeriod)
+        #expect(care.verdict == .passes && care.message.hasPrefix("bereavement on 2026-11-10") && care.message.hasSuffix("(contact with care)"))
         try await store.write { writer in try note("c-1", "2026-11-12T10:00:00Z", writer: writer) }
         #expect(try !kinds("c-1").contains(.lifeEventWithoutFollowUp))
     }

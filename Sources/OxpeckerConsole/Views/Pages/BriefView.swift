@@ -60,7 +60,10 @@ struct GateView {
 
     struct Reason {
         let check: String
-        let blocks: Bool
+        /// The verdict in words, never in colour alone: "✓ yes", "✗ no", "– does not apply".
+        let verdict: String
+        /// The class that colours it: yes, no or na.
+        let tone: String
         let message: String
         let sources: [SourceLink]
         let hasSources: Bool
@@ -73,8 +76,27 @@ struct GateView {
             + (request.topic.map { " (\($0))" } ?? "") + " at \(DisplayText.minute(request.at))"
         reasons = decision.reasons.map { reason in
             Reason(
-                check: DisplayText.words(reason.check.rawValue), blocks: reason.blocks, message: reason.message,
+                check: DisplayText.words(reason.check.rawValue), verdict: Self.words(reason.verdict),
+                tone: Self.tone(reason.verdict), message: reason.message,
                 sources: reason.sources.map(SourceLink.init), hasSources: !reason.sources.isEmpty)
+        }
+    }
+
+    /// A verdict in words, for every reader: the colour only repeats it.
+    static func words(_ verdict: GateReason.Verdict) -> String {
+        switch verdict {
+        case .passes: "✓ yes"
+        case .blocks: "✗ no"
+        case .notApplicable: "– does not apply"
+        }
+    }
+
+    /// The class that colours a verdict.
+    static func tone(_ verdict: GateReason.Verdict) -> String {
+        switch verdict {
+        case .passes: "yes"
+        case .blocks: "no"
+        case .notApplicable: "na"
         }
     }
 }

@@ -44,7 +44,7 @@ enum CustomerTemplate {
         <div class="brief" role="status">
         <p class="{{#allowed}}yes{{/allowed}}{{^allowed}}no{{/allowed}}">{{headline}}</p>
         <ul>
-        {{#reasons}}<li><span class="{{#blocks}}no{{/blocks}}{{^blocks}}yes{{/blocks}}">{{#blocks}}✗ no{{/blocks}}{{^blocks}}✓ yes{{/blocks}}</span> <strong>{{check}}</strong>: {{message}}{{#hasSources}} <span class="sources">— {{#sources}}{{#linked}}<a href="{{href}}">{{label}}</a>{{/linked}}{{^linked}}{{label}}{{/linked}} {{/sources}}</span>{{/hasSources}}</li>
+        {{#reasons}}<li><span class="{{tone}}">{{verdict}}</span> <strong>{{check}}</strong>: {{message}}{{#hasSources}} <span class="sources">— {{#sources}}{{#linked}}<a href="{{href}}">{{label}}</a>{{/linked}}{{^linked}}{{label}}{{/linked}} {{/sources}}</span>{{/hasSources}}</li>
         {{/reasons}}
         </ul>
         </div>

@@ -83,6 +83,7 @@ enum LayoutTemplates {
         details > summary { cursor: pointer; color: var(--accent); }
         .yes { color: var(--ok); font-weight: 700; }
         .no { color: var(--warn); font-weight: 700; }
+        .na { color: var(--muted); font-weight: 700; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
         mark { background: #fff0a8; }

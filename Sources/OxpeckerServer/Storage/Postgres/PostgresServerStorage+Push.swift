@@ -88,6 +88,7 @@ private struct PostgresPush {
         var accepted: [Accepted] = []
         var newRefusals: [(Change, ErrorCode, String)] = []
         var scopeChanges: [Change] = []
+        var scopeTags: [ScopeTag] = []  // tags of customer_scope the push's changes changed
         var supersede: [Int64] = []  // logged register writes a write of this push replaced
         for (index, change) in pending {
             let key = Key(change)
@@ -144,11 +145,12 @@ private struct PostgresPush {
                 live[registerKey] = kept
             }
             if PushRules.movesScopes(change), let element = change.value["element"]?.stringValue {
-                if change.value["op"]?.stringValue == "add" {
-                    scopes[customer, default: AddWinsSet()].add(element, tag: change.hlc)
-                } else {
-                    scopes[customer, default: AddWinsSet()].remove(element, observed: change.observed, at: change.hlc)
-                }
+                // The merge is the set's; only the tags it changed are written.
+                let changedTags =
+                    change.value["op"]?.stringValue == "add"
+                    ? (scopes[customer, default: AddWinsSet()].add(element, tag: change.hlc) ? [change.hlc] : [])
+                    : scopes[customer, default: AddWinsSet()].remove(element, observed: change.observed, at: change.hlc)
+                scopeTags += changedTags.map { ScopeTag(customer: customer, element: element, tag: $0) }
                 scopeChanges.append(change)
             }
             known.insert(customer)
@@ -161,7 +163,7 @@ private struct PostgresPush {
         try await append(accepted, superseding: supersede)
         try await blankLoggedText(of: redactions)
         try await recordPushedCustomers(Set(accepted.map(\.change.customer.rawValue)).subtracting(knownBefore))
-        try await store(scopeChanges)
+        try await store(scopeTags, of: scopes, movedBy: scopeChanges)
         try await storeRefusals(newRefusals)
         let through = try await advanceProgress()
         return PushResponse(results: results.map { $0! }, acknowledgedThrough: through)
@@ -343,26 +345,23 @@ private struct PostgresPush {
             """)
     }
 
-    /// Writes accepted changes of customers' scopes into `customer_scope`, as the store writes its set elements.
-    private func store(_ scopeChanges: [Change]) async throws {
+    /// A tag of a customer's scopes set.
+    private struct ScopeTag {
+        let customer: String
+        let element: String
+        let tag: HybridTimestamp
+    }
+
+    /// Writes the scope tags the push changed into `customer_scope`, as the merged sets hold them.
+    private func store(_ tags: [ScopeTag], of scopes: [String: AddWinsSet], movedBy scopeChanges: [Change]) async throws {
         guard !scopeChanges.isEmpty else { return }
-        for change in scopeChanges {
-            guard let element = change.value["element"]?.stringValue else { continue }
-            let customer = change.customer.rawValue
-            if change.value["op"]?.stringValue == "add" {
-                try await connection.run(
-                    "INSERT INTO customer_scope (customer, element, tag) VALUES (\(customer), \(element), \(change.hlc.description)) ON CONFLICT DO NOTHING")
-            } else {
-                for tag in change.observed {
-                    // The removal is remembered even for an add not seen yet; of two removals the earliest stamp is kept.
-                    try await connection.run(
-                        """
-                        INSERT INTO customer_scope (customer, element, tag, removed_hlc) VALUES (\(customer), \(element), \(tag.description), \(change.hlc.description))
-                        ON CONFLICT (customer, element, tag) DO UPDATE SET removed_hlc = excluded.removed_hlc
-                        WHERE customer_scope.removed_hlc IS NULL OR customer_scope.removed_hlc > excluded.removed_hlc
-                        """)
-                }
-            }
+        for key in tags {
+            let removed = scopes[key.customer]?.tags[key.element]?[key.tag]?.removed?.description
+            try await connection.run(
+                """
+                INSERT INTO customer_scope (customer, element, tag, removed_hlc) VALUES (\(key.customer), \(key.element), \(key.tag.description), \(removed))
+                ON CONFLICT (customer, element, tag) DO UPDATE SET removed_hlc = excluded.removed_hlc
+                """)
         }
         // Who sees these customers may have changed.
         try await PostgresSubscriptions.bumpEpoch(for: Array(Set(scopeChanges.map(\.customer.rawValue))), on: connection)

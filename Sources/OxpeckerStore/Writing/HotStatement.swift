@@ -4,6 +4,8 @@ import GRDBSQLite
 /// The statements of the write path that ``StoreWriter`` keeps prepared for its transaction.
 enum HotStatement: Hashable {
     case appendChange, customerExists, currentValue, storeField, storeChangedField, clearChangedField
+    /// The rows a merge of remote changes writes (`StoreWriter.apply`): the merge has decided, they only store.
+    case insertCustomer, storeSetTag, insertNote, insertRevision, storeRedaction, insertConsent, insertLifeEvent, insertContact
 
     var sql: String {
         switch self {
@@ -29,6 +31,29 @@ enum HotStatement: Hashable {
             """
         case .clearChangedField:
             "UPDATE field_value SET value = ?3, hlc = ?4, replica = ?5 WHERE customer_id = ?1 AND field = ?2 AND value != ?3"
+        case .insertCustomer:
+            "INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)"
+        case .storeSetTag:
+            """
+            INSERT INTO set_element (customer_id, field, element, tag, removed_hlc) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT DO UPDATE SET removed_hlc = excluded.removed_hlc
+            """
+        case .insertNote:
+            "INSERT OR IGNORE INTO note (id, customer_id, author, channel, at, sentiment, follow_up, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        case .insertRevision:
+            "INSERT OR IGNORE INTO note_revision (id, note_id, customer_id, text, author, at, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        case .storeRedaction:
+            """
+            INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (note_id) DO UPDATE SET
+                redacted_by = excluded.redacted_by, at = excluded.at, reason = excluded.reason, hlc = excluded.hlc, replica = excluded.replica
+            """
+        case .insertConsent:
+            "INSERT OR IGNORE INTO consent_event (id, customer_id, purpose, status, source, at, observed, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        case .insertLifeEvent:
+            "INSERT OR IGNORE INTO life_event (id, customer_id, type, date, source, confidence, detail, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        case .insertContact:
+            "INSERT OR IGNORE INTO contact (id, customer_id, channel, purpose, topic, at, outcome, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         }
     }
 }

@@ -55,41 +55,38 @@ enum StateSlices {
         var states: [String: CustomerState] = [:]
         for customer in keys.customers { states[customer.rawValue] = CustomerState(customer: customer) }
         let customers = list(keys.customers.map(\.rawValue))
-        for row in try rows("SELECT id, hlc FROM customer WHERE id IN (SELECT value FROM json_each(?))", [customers], db) {
+        try each("SELECT id, hlc FROM customer WHERE id IN (SELECT value FROM json_each(?))", [customers], db) { row in
             states[row[0]]?.presence = try stamp(row[1])
         }
-        for row in try rows("SELECT id, hlc FROM erased_customer WHERE id IN (SELECT value FROM json_each(?))", [customers], db) {
+        try each("SELECT id, hlc FROM erased_customer WHERE id IN (SELECT value FROM json_each(?))", [customers], db) { row in
             states[row[0]]?.erasure = try stamp(row[1])
         }
         if !keys.fields.isEmpty {
-            for row in try rows(
+            try each(
                 """
                 SELECT customer_id, field, value, hlc FROM field_value
                 WHERE customer_id IN (SELECT value FROM json_each(?1)) AND field IN (SELECT value FROM json_each(?2))
-                """, [customers, list(keys.fields.sorted())], db)
-            {
+                """, [customers, list(keys.fields.sorted())], db) { row in
                 states[row[0]]?.registers[row[1]] = StampedValue(value: try JSONValue(parsing: row[2] as String), hlc: try stamp(row[3]))
             }
         }
         if !keys.guardedFields.isEmpty {
-            for row in try rows(
+            try each(
                 """
                 SELECT customer_id, field, hlc, value, observed FROM guarded_write
                 WHERE customer_id IN (SELECT value FROM json_each(?1)) AND field IN (SELECT value FROM json_each(?2))
-                """, [customers, list(keys.guardedFields.sorted())], db)
-            {
+                """, [customers, list(keys.guardedFields.sorted())], db) { row in
                 let write = CausalWrite(
                     hlc: try stamp(row[2]), value: try JSONValue(parsing: row[3] as String), observed: try GuardedWrites.stamps(row[4]))
                 states[row[0]]?.guarded[row[1], default: [:]][write.hlc] = write
             }
         }
         if !keys.setFields.isEmpty {
-            for row in try rows(
+            try each(
                 """
                 SELECT customer_id, field, element, tag, removed_hlc FROM set_element
                 WHERE customer_id IN (SELECT value FROM json_each(?1)) AND field IN (SELECT value FROM json_each(?2))
-                """, [customers, list(keys.setFields.sorted())], db)
-            {
+                """, [customers, list(keys.setFields.sorted())], db) { row in
                 let removed = try (row[4] as String?).map(stamp)
                 states[row[0]]?.sets[row[1], default: AddWinsSet()].restore(row[2], tag: try stamp(row[3]), removed: removed)
             }
@@ -105,10 +102,10 @@ enum StateSlices {
                 SELECT id, note_id, text, author, at, hlc FROM note_revision
                 WHERE note_id IN (SELECT value FROM json_each(?1)) OR id IN (SELECT value FROM json_each(?2))
                 """
-            for row in try rows(sql, [list(keys.noteTexts.keys.sorted()), list(keys.revisions.keys.sorted())], db) {
+            try each(sql, [list(keys.noteTexts.keys.sorted()), list(keys.revisions.keys.sorted())], db) { row in
                 let id: String = row[0]
                 let note: String = row[1]
-                guard let owner = keys.noteTexts[note] ?? keys.revisions[id] else { continue }
+                guard let owner = keys.noteTexts[note] ?? keys.revisions[id] else { return }
                 let entry = CustomerState.RevisionEntry(note: note, text: row[2], author: row[3], at: row[4], hlc: try stamp(row[5]))
                 states[owner.rawValue]?.revisions[id] = entry
             }
@@ -141,14 +138,16 @@ enum StateSlices {
         read: (String, Row) throws -> Void
     ) throws {
         guard !ids.isEmpty else { return }
-        for row in try rows("\(select) WHERE \(idColumn) IN (SELECT value FROM json_each(?))", [list(ids.keys.sorted())], db) {
-            guard let owner = ids[row[0]] else { continue }
+        try each("\(select) WHERE \(idColumn) IN (SELECT value FROM json_each(?))", [list(ids.keys.sorted())], db) { row in
+            guard let owner = ids[row[0]] else { return }
             try read(owner.rawValue, row)
         }
     }
 
-    private static func rows(_ sql: String, _ arguments: StatementArguments, _ db: Database) throws -> [Row] {
-        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    /// Hands each row of the query to `read`, without copying rows (GRDB reuses one cursor row).
+    private static func each(_ sql: String, _ arguments: StatementArguments, _ db: Database, read: (Row) throws -> Void) throws {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        while let row = try rows.next() { try read(row) }
     }
 
     private static func list(_ values: [String]) -> String {

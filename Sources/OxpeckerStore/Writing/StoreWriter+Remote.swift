@@ -57,7 +57,7 @@ extension StoreWriter {
             return
         }
         if delta.created, let presence = state.presence {
-            try execute("INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)", [customer, presence.description, presence.replica.rawValue])
+            try run(.insertCustomer, .text(customer), .text(presence.description), .text(presence.replica.rawValue))
         }
         knownCustomers.insert(customer)
         for field in delta.registers {
@@ -70,62 +70,47 @@ extension StoreWriter {
         }
         for key in delta.setTags {
             let removed = state.sets[key.field]?.tags[key.element]?[key.tag]?.removed
-            try execute(
-                """
-                INSERT INTO set_element (customer_id, field, element, tag, removed_hlc) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT DO UPDATE SET removed_hlc = excluded.removed_hlc
-                """,
-                [customer, key.field, key.element, key.tag.description, removed?.description])
+            try run(.storeSetTag, .text(customer), .text(key.field), .text(key.element), .text(key.tag.description), HotArgument(removed?.description))
         }
         for id in delta.notes {
             guard let note = state.notes[id] else { continue }
-            try execute(
-                "INSERT OR IGNORE INTO note (id, customer_id, author, channel, at, sentiment, follow_up, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [id, customer, note.author, note.channel, note.at, note.sentiment, note.followUp, note.hlc.description, note.hlc.replica.rawValue])
+            try run(
+                .insertNote, .text(id), .text(customer), .text(note.author), .text(note.channel), .text(note.at), HotArgument(note.sentiment),
+                HotArgument(note.followUp), .text(note.hlc.description), .text(note.hlc.replica.rawValue))
             touchedNotes.append(id)
         }
         for id in delta.revisions {
             guard let revision = state.revisions[id] else { continue }
-            try execute(
-                "INSERT OR IGNORE INTO note_revision (id, note_id, customer_id, text, author, at, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [id, revision.note, customer, revision.text, revision.author, revision.at, revision.hlc.description, revision.hlc.replica.rawValue])
+            try run(
+                .insertRevision, .text(id), .text(revision.note), .text(customer), HotArgument(revision.text), .text(revision.author),
+                .text(revision.at), .text(revision.hlc.description), .text(revision.hlc.replica.rawValue))
             touchedNotes.append(revision.note)
         }
         for note in delta.redactions {
             guard let redaction = state.redactions[note] else { continue }
-            try execute(
-                """
-                INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (note_id) DO UPDATE SET
-                    redacted_by = excluded.redacted_by, at = excluded.at, reason = excluded.reason, hlc = excluded.hlc, replica = excluded.replica
-                """,
-                [note, customer, redaction.by, redaction.at, redaction.reason, redaction.hlc.description, redaction.hlc.replica.rawValue])
+            try run(
+                .storeRedaction, .text(note), .text(customer), .text(redaction.by), .text(redaction.at), HotArgument(redaction.reason),
+                .text(redaction.hlc.description), .text(redaction.hlc.replica.rawValue))
             try forgetText(of: RecordID(unchecked: note))
         }
         for id in delta.consents {
             guard let consent = state.consents[id] else { continue }
-            try execute(
-                "INSERT OR IGNORE INTO consent_event (id, customer_id, purpose, status, source, at, observed, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [id, customer, consent.purpose, consent.status, consent.source, consent.at,
-                 JSONValue.array(consent.observed.map { .string($0.description) }).canonicalText, consent.hlc.description,
-                 consent.hlc.replica.rawValue])
+            let observed = JSONValue.array(consent.observed.map { .string($0.description) }).canonicalText
+            try run(
+                .insertConsent, .text(id), .text(customer), .text(consent.purpose), .text(consent.status), .text(consent.source), .text(consent.at),
+                .text(observed), .text(consent.hlc.description), .text(consent.hlc.replica.rawValue))
         }
         for id in delta.lifeEvents {
             guard let event = state.lifeEvents[id] else { continue }
-            try execute(
-                "INSERT OR IGNORE INTO life_event (id, customer_id, type, date, source, confidence, detail, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [id, customer, event.type, event.date, event.source, event.confidence, event.detail, event.hlc.description, event.hlc.replica.rawValue])
+            try run(
+                .insertLifeEvent, .text(id), .text(customer), .text(event.type), .text(event.date), .text(event.source), .integer(event.confidence),
+                HotArgument(event.detail), .text(event.hlc.description), .text(event.hlc.replica.rawValue))
         }
         for id in delta.contacts {
             guard let contact = state.contacts[id] else { continue }
-            try execute(
-                "INSERT OR IGNORE INTO contact (id, customer_id, channel, purpose, topic, at, outcome, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [id, customer, contact.channel, contact.purpose, contact.topic, contact.at, contact.outcome, contact.hlc.description,
-                 contact.hlc.replica.rawValue])
+            try run(
+                .insertContact, .text(id), .text(customer), .text(contact.channel), .text(contact.purpose), .text(contact.topic), .text(contact.at),
+                .text(contact.outcome), .text(contact.hlc.description), .text(contact.hlc.replica.rawValue))
         }
-    }
-
-    private func execute(_ sql: String, _ arguments: [(any DatabaseValueConvertible)?]) throws {
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
     }
 }

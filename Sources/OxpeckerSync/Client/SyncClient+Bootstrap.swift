@@ -40,9 +40,10 @@ extension SyncClient {
             }
             let counts = try await store.write { writer in
                 var counts = PageCounts()
+                // The whole page is one merge: its customers' state is read with a few queries, not a few per customer.
+                counts.add(try writer.apply(answer.customers.flatMap(\.changes)))
                 for customer in answer.customers {
                     counts.customers += 1
-                    counts.add(try writer.apply(customer.changes))
                     counts.changes += customer.items.count
                     for unsupported in customer.items.unsupported {
                         try writer.park(replica: unsupported.replica, number: unsupported.number, body: unsupported.json.canonicalText)

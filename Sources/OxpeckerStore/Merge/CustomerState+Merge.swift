@@ -27,9 +27,9 @@ extension CustomerState {
             delta.erase()
             return .applied
         }
-        if presence == nil {
-            presence = change.hlc
-            delta.created = true
+        if !isPresent {
+            isPresent = true
+            delta.created = change.hlc
         }
         return mergeRecord(change, as: validated, into: &delta) ? .applied : .unchanged
     }

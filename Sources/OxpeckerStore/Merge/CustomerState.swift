@@ -6,7 +6,7 @@ import OxpeckerProtocol
 /// copy of them: devices and the SQLite server load the slice of state a page
 /// of changes touches (``StateKeys``), merge the page in memory, and store what
 /// the merge says changed (``StateDelta``); SQL never decides a merge. The
-/// PostgreSQL server merges its pushes with the same function.
+/// PostgreSQL server judges its pushes by the same rules (``RegisterRule``, ``AddWinsSet``).
 ///
 /// A slice is enough to merge a change when it holds every entry the change's
 /// rule reads: the customer's presence and tombstone, the register of its field,
@@ -16,13 +16,11 @@ import OxpeckerProtocol
 ///
 /// The state reached is a function of the set of changes merged, whatever their
 /// order, grouping or repetition (commutative, associative, idempotent; the
-/// property tests in `CustomerStateTests` check it), with one exception kept on
-/// purpose: ``presence`` records the first change that made this replica hold
-/// the customer, which no export or rule reads.
+/// property tests in `CustomerStateTests` check it).
 public struct CustomerState: Sendable, Hashable {
     public let customer: CustomerID
-    /// The stamp of the change that brought the customer to this replica; nil while it holds no trace of it.
-    public var presence: HybridTimestamp?
+    /// Whether this replica holds the customer: a change of it was merged, and it is not erased.
+    public var isPresent = false
     /// The erasure's stamp once the customer is erased: it absorbs every change, before or after.
     public var erasure: HybridTimestamp?
     /// The value each profile field shows, by field name: the latest write of a

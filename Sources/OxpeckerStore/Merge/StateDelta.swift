@@ -4,8 +4,8 @@ import OxpeckerProtocol
 /// writes back, by key (their new content is in the state). Entries are listed
 /// once, in the order they first changed.
 public struct StateDelta: Sendable {
-    /// The customer became present on this replica (its row is written).
-    public var created = false
+    /// The customer became present on this replica through the change with this stamp (its row is written with it).
+    public var created: HybridTimestamp?
     /// The customer was erased: everything about it goes and its tombstone is written; nothing else is listed.
     public var erased = false
     /// Fields whose shown value changed.
@@ -26,7 +26,7 @@ public struct StateDelta: Sendable {
 
     /// Whether nothing changed.
     public var isEmpty: Bool {
-        !created && !erased && registers.isEmpty && guardedWrites.isEmpty && setTags.isEmpty && notes.isEmpty && revisions.isEmpty
+        created == nil && !erased && registers.isEmpty && guardedWrites.isEmpty && setTags.isEmpty && notes.isEmpty && revisions.isEmpty
             && redactions.isEmpty && consents.isEmpty && lifeEvents.isEmpty && contacts.isEmpty
     }
 

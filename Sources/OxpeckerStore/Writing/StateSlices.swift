@@ -51,15 +51,25 @@ struct StateKeys {
 /// query per table for the whole batch (the keys go in as one JSON array each,
 /// through `json_each`), and nothing the batch's rules do not read.
 enum StateSlices {
-    static func load(_ keys: StateKeys, in db: Database) throws -> [String: CustomerState] {
+    /// `known`: customers this transaction has seen in the `customer` table (so
+    /// present and not erased), whose row and tombstone are not read again.
+    static func load(_ keys: StateKeys, known: Set<String>, in db: Database) throws -> [String: CustomerState] {
         var states: [String: CustomerState] = [:]
-        for customer in keys.customers { states[customer.rawValue] = CustomerState(customer: customer) }
-        let customers = list(keys.customers.map(\.rawValue))
-        try each("SELECT id, hlc FROM customer WHERE id IN (SELECT value FROM json_each(?))", [customers], db) { row in
-            states[row[0]]?.presence = try stamp(row[1])
+        var unknown: [String] = []
+        for customer in keys.customers {
+            var state = CustomerState(customer: customer)
+            if known.contains(customer.rawValue) { state.isPresent = true } else { unknown.append(customer.rawValue) }
+            states[customer.rawValue] = state
         }
-        try each("SELECT id, hlc FROM erased_customer WHERE id IN (SELECT value FROM json_each(?))", [customers], db) { row in
-            states[row[0]]?.erasure = try stamp(row[1])
+        let customers = list(keys.customers.map(\.rawValue))
+        if !unknown.isEmpty {
+            let unknownList = list(unknown)
+            try each("SELECT id FROM customer WHERE id IN (SELECT value FROM json_each(?))", [unknownList], db) { row in
+                states[row[0]]?.isPresent = true
+            }
+            try each("SELECT id, hlc FROM erased_customer WHERE id IN (SELECT value FROM json_each(?))", [unknownList], db) { row in
+                states[row[0]]?.erasure = try stamp(row[1])
+            }
         }
         if !keys.fields.isEmpty {
             try each(

@@ -30,7 +30,7 @@ extension StoreWriter {
             }
         }
         guard !keys.customers.isEmpty else { return outcomes }
-        var states = try StateSlices.load(keys, in: db)
+        var states = try StateSlices.load(keys, known: knownCustomers, in: db)
         var touchedNotes: [String] = []
         for customer in keys.customers {
             guard var state = states.removeValue(forKey: customer.rawValue), let batch = batches[customer.rawValue] else { continue }
@@ -53,11 +53,11 @@ extension StoreWriter {
             return
         }
         guard !delta.isEmpty else {
-            if state.presence != nil { knownCustomers.insert(customer) }
+            if state.isPresent { knownCustomers.insert(customer) }
             return
         }
-        if delta.created, let presence = state.presence {
-            try run(.insertCustomer, .text(customer), .text(presence.description), .text(presence.replica.rawValue))
+        if let created = delta.created {
+            try run(.insertCustomer, .text(customer), .text(created.description), .text(created.replica.rawValue))
         }
         knownCustomers.insert(customer)
         for field in delta.registers {

@@ -59,6 +59,11 @@ public struct AddWinsSet: Sendable, Hashable {
         }
     }
 
+    /// The stamp of the removal of `element`'s add `tag`, as stored; nil while it stands or is unknown.
+    public func removal(of element: String, tag: HybridTimestamp) -> HybridTimestamp? {
+        tags[element]?[tag]?.removed
+    }
+
     /// The elements in the set, sorted.
     public var elements: [String] {
         tags.filter { $0.value.values.contains { $0.removed == nil } }.keys.sorted()

@@ -51,7 +51,7 @@ extension CustomerState {
             let write = CausalWrite(hlc: hlc, value: change.value, observed: change.observed)
             guarded[field, default: [:]][hlc] = write
             delta.guardedWrite(write, of: field)
-            if let latest = CausalRegister(guarded[field]!.values).latest {
+            if let latest = register(of: field).latest {
                 let shown = StampedValue(value: latest.value, hlc: latest.hlc)
                 if registers[field] != shown {
                     registers[field] = shown
@@ -114,6 +114,6 @@ extension CustomerState {
 
     /// The writes of a guarded field as its register: its heads, whether they conflict.
     public func register(of field: String) -> CausalRegister {
-        CausalRegister(guarded[field]?.values.map { $0 } ?? [])
+        guarded[field].map { CausalRegister($0.values) } ?? CausalRegister()
     }
 }

@@ -22,8 +22,13 @@ enum GuardedWrites {
             sql: "INSERT OR IGNORE INTO guarded_write (customer_id, field, hlc, value, observed) VALUES (?, ?, ?, ?, ?)"
         ).execute(arguments: [
             customer.rawValue, field, write.hlc.description, write.value.canonicalText,
-            JSONValue.array(write.observed.map { .string($0.description) }).canonicalText,
+            text(of: write.observed),
         ])
+    }
+
+    /// The stored form of a list of stamps (a JSON array of their texts), which ``stamps(_:)`` reads.
+    static func text(of stamps: [HybridTimestamp]) -> String {
+        JSONValue.array(stamps.map { .string($0.description) }).canonicalText
     }
 
     static func stamps(_ text: String) throws -> [HybridTimestamp] {

@@ -141,7 +141,7 @@ extension StoreWriter {
                 """
         ).execute(arguments: [
             id.rawValue, customer.rawValue, purpose.rawValue, status.rawValue, source, at.description,
-            JSONValue.array(heads.map { .string($0.description) }).canonicalText, stamp.description, replica.rawValue,
+            GuardedWrites.text(of: heads), stamp.description, replica.rawValue,
         ])
         return id
     }

@@ -69,7 +69,7 @@ extension StoreWriter {
             try GuardedWrites.insert(write, of: state.customer, field: field, in: db)
         }
         for key in delta.setTags {
-            let removed = state.sets[key.field]?.tags[key.element]?[key.tag]?.removed
+            let removed = state.sets[key.field]?.removal(of: key.element, tag: key.tag)
             try run(.storeSetTag, .text(customer), .text(key.field), .text(key.element), .text(key.tag.description), HotArgument(removed?.description))
         }
         for id in delta.notes {
@@ -95,10 +95,9 @@ extension StoreWriter {
         }
         for id in delta.consents {
             guard let consent = state.consents[id] else { continue }
-            let observed = JSONValue.array(consent.observed.map { .string($0.description) }).canonicalText
             try run(
                 .insertConsent, .text(id), .text(customer), .text(consent.purpose), .text(consent.status), .text(consent.source), .text(consent.at),
-                .text(observed), .text(consent.hlc.description), .text(consent.hlc.replica.rawValue))
+                .text(GuardedWrites.text(of: consent.observed)), .text(consent.hlc.description), .text(consent.hlc.replica.rawValue))
         }
         for id in delta.lifeEvents {
             guard let event = state.lifeEvents[id] else { continue }

@@ -124,7 +124,7 @@ public final class StoreWriter {
         stampText: String, customer: CustomerID, entity: Entity, field: String?, record: RecordID?, kind: MergeKind,
         valueText: String, observed: [HybridTimestamp]
     ) throws {
-        let observedText = observed.isEmpty ? nil : JSONValue.array(observed.map { .string($0.description) }).canonicalText
+        let observedText = observed.isEmpty ? nil : GuardedWrites.text(of: observed)
         try run(
             .appendChange, .integer(nextNumber), .text(stampText), .text(customer.rawValue), .text(entity.rawValue), HotArgument(field),
             HotArgument(record?.rawValue), .text(kind.rawValue), .text(valueText), HotArgument(observedText))

@@ -356,7 +356,7 @@ private struct PostgresPush {
     private func store(_ tags: [ScopeTag], of scopes: [String: AddWinsSet], movedBy scopeChanges: [Change]) async throws {
         guard !scopeChanges.isEmpty else { return }
         for key in tags {
-            let removed = scopes[key.customer]?.tags[key.element]?[key.tag]?.removed?.description
+            let removed = scopes[key.customer]?.removal(of: key.element, tag: key.tag)?.description
             try await connection.run(
                 """
                 INSERT INTO customer_scope (customer, element, tag, removed_hlc) VALUES (\(key.customer), \(key.element), \(key.tag.description), \(removed))

@@ -160,23 +160,29 @@ struct RedactionTests {
         }
     }
 
-    /// Every answer of a bootstrap from the start and a pull from its resume cursor, and of
-    /// a pull from the log's start, raw, as any client would get them.
+    /// Every answer of a bootstrap from the start (as changes, version 1, and as state,
+    /// version 3) and a pull from its resume cursor, and of a pull from the log's start,
+    /// raw, as any client would get them.
     private func rawBootstrapAndPull(_ server: LiveServer, token: String) async throws -> [(String, Data)] {
         let transport = try HTTPSyncTransport(server: server.url)
-        let headers = [("Oxpecker-Protocol", "1"), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")]
+        func headers(_ version: String) -> [(String, String)] {
+            [("Oxpecker-Protocol", version), ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")]
+        }
         var answers: [(String, Data)] = []
-        var page: SyncCursor?
         var resume: SyncCursor?
-        repeat {
-            let response = try await transport.post(
-                path: "/v1/bootstrap", body: WireCodec().encode(BootstrapRequest(page: page, limit: 1)), headers: headers)
-            try #require(response.status == 200, "bootstrap: HTTP \(response.status)")
-            answers.append(("bootstrap", Data(response.body)))
-            let decoded = try WireCodec().decode(BootstrapPage.self, from: response.body)
-            page = decoded.nextPage
-            resume = decoded.resumeCursor
-        } while page != nil
+        for version in ["1", "3"] {
+            var page: SyncCursor?
+            repeat {
+                let response = try await transport.post(
+                    path: "/v1/bootstrap", body: WireCodec().encode(BootstrapRequest(page: page, limit: 1)), headers: headers(version))
+                try #require(response.status == 200, "bootstrap: HTTP \(response.status)")
+                answers.append(("bootstrap (version \(version))", Data(response.body)))
+                let decoded = try WireCodec().decode(BootstrapPage.self, from: response.body)
+                page = decoded.nextPage
+                resume = decoded.resumeCursor
+            } while page != nil
+        }
+        let headers = headers("3")
         for start in [resume, nil] {
             var cursor = start
             while true {

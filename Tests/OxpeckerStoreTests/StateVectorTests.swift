@@ -53,23 +53,67 @@ struct StateVectorTests {
         #expect(Self.names.count >= 7)
     }
 
+    @Test("every state vector's snapshots are the states a server sends for its history, and load its expected export", arguments: names)
+    func snapshots(name: String) async throws {
+        let vector = try JSONValue(parsing: String(decoding: try Data(contentsOf: Self.folder.appendingPathComponent(name)), as: UTF8.self))
+        let changes = try #require(vector["changes"]?.arrayValue).map { try WireCodec().decode(Change.self, from: $0.canonicalText) }
+        let snapshots = try #require(vector["snapshots"], "\(name) has no snapshots")
+        #expect(Self.snapshots(of: changes).canonicalText == snapshots.canonicalText, "\(name): the reference server's states differ")
+        // A page of every customer's state, decoded as a client would, loads the export.
+        let customers = try #require(snapshots.objectValue).keys.sorted().map { id in
+            JSONValue.object(["customer": .string(id), "scopes": [], "state": snapshots[id] ?? .null])
+        }
+        let page = try WireCodec().decode(BootstrapPage.self, from: JSONValue.object(["customers": .array(customers), "resume_cursor": "log.1"]).canonicalText)
+        let scratch = try TemporaryFolder()
+        let store = try CustomerStore.create(at: scratch.path("s.oxpecker"), options: StoreOptions(durability: .normal))
+        let outcomes = try await store.apply(page.customers.flatMap(\.changes))
+        #expect(!outcomes.contains { if case .rejected = $0 { true } else { false } }, "\(name): an entry was rejected")
+        let expected = try #require(vector["export"]).canonicalText + "\n"
+        #expect(try exportText(store) == expected, "\(name)")
+    }
+
+    /// Per customer that exists and is not erased, its state as a bootstrap page of version 3 carries it.
+    static func snapshots(of changes: [Change]) -> JSONValue {
+        var states: [CustomerID: CustomerState] = [:]
+        for change in changes { _ = states[change.customer, default: CustomerState(customer: change.customer)].merge([change]) }
+        return .object(Dictionary(uniqueKeysWithValues: states.values.filter(\.isPresent).map { ($0.customer.rawValue, $0.snapshot.wireJSON) }))
+    }
+
+    /// A vector file: its history one change per line, its export and snapshots canonical.
+    static func vectorText(description: String, changes: [Change], export: JSONValue) -> String {
+        let lines = changes.map { "    " + WireCodec().encodeText($0) }.joined(separator: ",\n")
+        return """
+            {
+              "description": \(JSONValue.string(description).canonicalText),
+              "changes": [
+            \(lines)
+              ],
+              "export": \(export.canonicalText),
+              "snapshots": \(snapshots(of: changes).canonicalText)
+            }
+
+            """
+    }
+
     @Test("writes the state vectors anew (only with OXPECKER_WRITE_STATE_VECTORS=1)", .enabled(if: ProcessInfo.processInfo.environment["OXPECKER_WRITE_STATE_VECTORS"] == "1"))
     func write() async throws {
         try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
         for scenario in Scenario.all {
             let history = try await scenario.run()
-            let changes = history.changes.map { "    " + WireCodec().encodeText($0) }.joined(separator: ",\n")
-            let text = """
-                {
-                  "description": \(JSONValue.string(scenario.description).canonicalText),
-                  "changes": [
-                \(changes)
-                  ],
-                  "export": \(try JSONValue(parsing: history.export).canonicalText)
-                }
-
-                """
+            let text = Self.vectorText(description: scenario.description, changes: history.changes, export: try JSONValue(parsing: history.export))
             try Data(text.utf8).write(to: Self.folder.appendingPathComponent("\(scenario.name).json"))
+        }
+    }
+
+    @Test("writes the snapshots of the state vectors' histories, keeping the histories (only with OXPECKER_WRITE_STATE_SNAPSHOTS=1)", .enabled(if: ProcessInfo.processInfo.environment["OXPECKER_WRITE_STATE_SNAPSHOTS"] == "1"))
+    func writeSnapshots() throws {
+        for name in Self.names {
+            let url = Self.folder.appendingPathComponent(name)
+            let vector = try JSONValue(parsing: String(decoding: try Data(contentsOf: url), as: UTF8.self))
+            let changes = try #require(vector["changes"]?.arrayValue).map { try WireCodec().decode(Change.self, from: $0.canonicalText) }
+            let text = Self.vectorText(
+                description: try #require(vector["description"]?.stringValue), changes: changes, export: try #require(vector["export"]))
+            try Data(text.utf8).write(to: url)
         }
     }
 }

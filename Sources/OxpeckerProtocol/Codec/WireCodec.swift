@@ -74,10 +74,12 @@ public struct WireCodec: Sendable {
 public enum ProtocolVersion {
     /// The HTTP header that carries the version on every request and response.
     public static let header = "Oxpecker-Protocol"
-    /// The version this build speaks. Version 2 adds `max_clock_skew_ms` to `hello_response`;
-    /// a client that says 1 gets the version 1 answer, without it.
-    public static let current = 2
-    /// The oldest version this build still answers (a server answers clients one version older).
+    /// The version this build speaks. Version 2 adds `max_clock_skew_ms` to `hello_response`
+    /// (a client that says 1 gets the version 1 answer, without it); version 3 sends a
+    /// bootstrap page's customers as their merged state (``SnapshotState``) rather than
+    /// as changes (a client that says 1 or 2 gets changes).
+    public static let current = 3
+    /// The oldest version this build still answers.
     public static let oldestSupported = 1
     /// The versions this build speaks.
     public static var supported: VersionRange { VersionRange(minimum: oldestSupported, maximum: current) }

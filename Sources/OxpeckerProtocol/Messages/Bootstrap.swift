@@ -39,32 +39,66 @@ public struct BootstrapRequest: WireMessage {
     }
 }
 
-/// The current state of one customer, as the changes that make it up: the
-/// device applies them with the same merge rules as pulled changes.
+/// The current state of one customer: from protocol version 3 on, the merged
+/// state itself (``SnapshotState``); in versions 1 and 2, the changes that make
+/// it up. Either way the device merges it with the same rules as pulled changes.
 public struct CustomerSnapshot: Hashable, Sendable {
     /// The customer.
     public var customer: CustomerID
     /// The customer's scopes (`branch:HN01`, `advisor:a-417`); empty for a customer not given any scope yet.
     public var scopes: [String]
-    /// The changes that make up the customer's current state, in log order.
-    public var items: [ChangeItem]
+    /// The customer's state, in the form of the page's protocol version.
+    public var content: Content
 
-    /// Makes a snapshot of one customer.
-    public init(customer: CustomerID, scopes: [String], changes: [Change]) {
-        self.customer = customer
-        self.scopes = scopes
-        self.items = changes.map(ChangeItem.change)
+    /// The two forms of a customer's state.
+    public enum Content: Hashable, Sendable {
+        /// Versions 1 and 2: the changes that make up the state, in log order
+        /// (some may be of kinds this build does not understand).
+        case changes([ChangeItem])
+        /// Version 3: the merged state.
+        case state(SnapshotState)
     }
 
-    /// Makes a snapshot that may relay changes this build does not understand.
+    /// Makes a snapshot of one customer in the version 1 and 2 form.
+    public init(customer: CustomerID, scopes: [String], changes: [Change]) {
+        self.init(customer: customer, scopes: scopes, items: changes.map(ChangeItem.change))
+    }
+
+    /// Makes a snapshot, in the version 1 and 2 form, that may relay changes this build does not understand.
     public init(customer: CustomerID, scopes: [String], items: [ChangeItem]) {
         self.customer = customer
         self.scopes = scopes
-        self.items = items
+        self.content = .changes(items)
     }
 
-    /// The changes this build understands.
-    public var changes: [Change] { items.supported }
+    /// Makes a snapshot in the version 3 form.
+    public init(customer: CustomerID, scopes: [String], state: SnapshotState) {
+        self.customer = customer
+        self.scopes = scopes
+        self.content = .state(state)
+    }
+
+    /// The changes to merge: those this build understands, or those the state stands for.
+    public var changes: [Change] {
+        switch content {
+        case .changes(let items): items.supported
+        case .state(let state): state.changes(of: customer)
+        }
+    }
+
+    /// The changes of kinds this build does not understand (only the changes form can carry them).
+    public var unsupported: [UnsupportedChange] {
+        if case .changes(let items) = content { return items.unsupported }
+        return []
+    }
+
+    /// How many changes or state entries the snapshot holds.
+    public var entryCount: Int {
+        switch content {
+        case .changes(let items): items.count
+        case .state(let state): state.entryCount
+        }
+    }
 
     init(wire value: WireValue) throws(WireError) {
         var object = try value.object()
@@ -72,21 +106,34 @@ public struct CustomerSnapshot: Hashable, Sendable {
         scopes = try object.member("scopes").array(maximum: value.limits.maximumListItems).map {
             (element) throws(WireError) in try element.scope()
         }
-        let changes = try object.member("changes")
-        items = try ChangeItem.list(changes, maximum: value.limits.maximumChangesPerSnapshot)
+        let changes = try object.optionalMember("changes")
+        let state = try object.optionalMember("state")
         try object.finish()
-        for (index, item) in items.enumerated() where item.customer != customer {
-            throw WireError(
-                .invalidValue, "a change of customer '\(item.customer)' in the snapshot of '\(customer)'",
-                at: changes.pointer + "/\(index)/customer")
+        switch (changes, state) {
+        case (let changes?, nil):
+            let items = try ChangeItem.list(changes, maximum: value.limits.maximumChangesPerSnapshot)
+            for (index, item) in items.enumerated() where item.customer != customer {
+                throw WireError(
+                    .invalidValue, "a change of customer '\(item.customer)' in the snapshot of '\(customer)'",
+                    at: changes.pointer + "/\(index)/customer")
+            }
+            content = .changes(items)
+        case (nil, let state?):
+            content = .state(try SnapshotState(wire: state))
+        case (nil, nil):
+            throw WireError(.missingField, "a customer's snapshot carries 'state' (version 3) or 'changes' (versions 1 and 2)", at: value.pointer + "/state")
+        case (_?, _?):
+            throw WireError(.invalidValue, "a customer's snapshot carries 'state' or 'changes', not both", at: value.pointer + "/changes")
         }
     }
 
     var wireJSON: JSONValue {
-        [
-            "customer": .string(customer.rawValue), "scopes": .array(scopes.map(JSONValue.string)),
-            "changes": .array(items.map(\.wireJSON)),
-        ]
+        var members: [String: JSONValue] = ["customer": .string(customer.rawValue), "scopes": .array(scopes.map(JSONValue.string))]
+        switch content {
+        case .changes(let items): members["changes"] = .array(items.map(\.wireJSON))
+        case .state(let state): members["state"] = state.wireJSON
+        }
+        return .object(members)
     }
 }
 

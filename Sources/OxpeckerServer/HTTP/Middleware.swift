@@ -83,7 +83,7 @@ enum RequestID {
 struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[HTTPReply.protocolHeader]
-        let version = header.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let version = request.protocolVersion
         if let refusal = ProtocolVersion.check(version) {
             let said = version.map { "version \($0)" }
                 ?? (header == nil ? "no Oxpecker-Protocol header" : "an Oxpecker-Protocol header that is not an integer version")
@@ -95,5 +95,13 @@ struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         if let version { response.headers[HTTPReply.protocolHeader] = String(version) }
         return response
+    }
+}
+
+extension Request {
+    /// The version the `Oxpecker-Protocol` header names; nil when absent or not an integer
+    /// (past ``ProtocolVersionMiddleware``, always one this server speaks).
+    var protocolVersion: Int? {
+        headers[HTTPReply.protocolHeader].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }
 }

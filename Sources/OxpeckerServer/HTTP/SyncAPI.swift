@@ -97,12 +97,12 @@ struct SyncAPI: Sendable {
         if let sealed = bootstrap.page { from = try await cursors.open(sealed, for: device) }
         let page = try await storage.snapshot(page: from, limit: limit, for: device, replica: bootstrap.replica, at: now)
         metrics.bootstrapped(page.customers.count, by: device, cursor: page.resumeCursor)
+        // Version 3 sends each customer's merged state; versions 1 and 2 the stored changes that make it up.
+        let asState = (request.protocolVersion ?? ProtocolVersion.current) >= SnapshotForm.stateVersion
         var text = "{\"customers\":["
         for (index, customer) in page.customers.enumerated() {
             if index > 0 { text += "," }
-            text += "{\"changes\":[" + customer.changes.joined(separator: ",") + "],\"customer\":"
-            text += JSONValue.string(customer.customer.rawValue).canonicalText + ",\"scopes\":"
-            text += JSONValue.array(customer.scopes.map { .string($0) }).canonicalText + "}"
+            text += asState ? try SnapshotForm.stateJSON(of: customer, codec: codec) : SnapshotForm.changesJSON(of: customer)
         }
         text += "]"
         if let next = page.nextPage {

@@ -44,8 +44,8 @@ extension SyncClient {
                 counts.add(try writer.apply(answer.customers.flatMap(\.changes)))
                 for customer in answer.customers {
                     counts.customers += 1
-                    counts.changes += customer.items.count
-                    for unsupported in customer.items.unsupported {
+                    counts.changes += customer.entryCount
+                    for unsupported in customer.unsupported {
                         try writer.park(replica: unsupported.replica, number: unsupported.number, body: unsupported.json.canonicalText)
                         counts.parked += 1
                     }

@@ -16,6 +16,9 @@ public struct SyncResult: Codable, Sendable {
         public var pushSeconds: Double
         public var pullSeconds: Double
         public var bootstrapSeconds: Double
+        /// The same bootstrap in the form a device of protocol version 2 gets (the changes
+        /// that make up each customer, not its state); nil in results of earlier builds.
+        public var bootstrapChangesFormSeconds: Double?
         /// Raw SQLite inserts of the same number of rows (1,000 per transaction).
         public var rawSeconds: Double
         /// Peak resident memory of the pulling device's process (VmHWM), MiB.
@@ -24,14 +27,15 @@ public struct SyncResult: Codable, Sendable {
         public var identical: Bool
 
         public init(
-            customers: Int, changes: Int, pushSeconds: Double, pullSeconds: Double, bootstrapSeconds: Double, rawSeconds: Double,
-            pullingDevicePeakMiB: Double, identical: Bool
+            customers: Int, changes: Int, pushSeconds: Double, pullSeconds: Double, bootstrapSeconds: Double,
+            bootstrapChangesFormSeconds: Double? = nil, rawSeconds: Double, pullingDevicePeakMiB: Double, identical: Bool
         ) {
             self.customers = customers
             self.changes = changes
             self.pushSeconds = pushSeconds
             self.pullSeconds = pullSeconds
             self.bootstrapSeconds = bootstrapSeconds
+            self.bootstrapChangesFormSeconds = bootstrapChangesFormSeconds
             self.rawSeconds = rawSeconds
             self.pullingDevicePeakMiB = pullingDevicePeakMiB
             self.identical = identical

@@ -58,7 +58,8 @@ struct Measure: AsyncParsableCommand {
         for run in results + (fullRun.map { [$0] } ?? []) {
             print(
                 "\(run.customers) customers, \(run.changes) changes: push \(rate(run.changes, run.pushSeconds)), pull \(rate(run.changes, run.pullSeconds)) "
-                    + "(device peak \(Int(run.pullingDevicePeakMiB)) MiB), bootstrap \(String(format: "%.2f s", run.bootstrapSeconds)), "
+                    + "(device peak \(Int(run.pullingDevicePeakMiB)) MiB), bootstrap \(String(format: "%.2f s", run.bootstrapSeconds)) "
+                    + "(version 2's changes form \(run.bootstrapChangesFormSeconds.map { String(format: "%.2f s", $0) } ?? "–")), "
                     + "raw SQLite \(rate(run.changes, run.rawSeconds)); exports identical: \(run.identical ? "yes" : "NO")")
         }
         if let json { try result.write(to: json) }

@@ -56,15 +56,34 @@ struct SyncRun {
         note("  C bootstraps …")
         let c = try CustomerStore.create(at: path("c.oxpecker"), options: StoreOptions(durability: .normal))
         let (_, bootstrapSeconds) = try await timedAsync { try await client(c).sync() }
+        note("  D bootstraps as a device of protocol version 2 (the changes form) …")
+        let d = try CustomerStore.create(at: path("d.oxpecker"), options: StoreOptions(durability: .normal))
+        let changesForm = try SyncClient(
+            store: d, configuration: Self.configuration(server: url, token: token.secret),
+            transport: BootstrapVersionTransport(base: try HTTPSyncTransport(server: url), version: 2), logger: logger)
+        let (_, changesFormSeconds) = try await timedAsync { try await changesForm.sync() }
 
         note("  baseline: raw SQLite inserts of \(changes) rows …")
         let rawSeconds = try rawInsert(rows: changes, at: path("raw.sqlite"))
 
         let b = try CustomerStore.open(at: path("b.oxpecker"), options: StoreOptions(durability: .normal))
-        let identical = try exportText(b) == exportText(a) && exportText(c) == exportText(a)
+        let identical = try exportText(b) == exportText(a) && exportText(c) == exportText(a) && exportText(d) == exportText(a)
         return SyncResult.Run(
             customers: customers, changes: changes, pushSeconds: pushSeconds, pullSeconds: pull.seconds, bootstrapSeconds: bootstrapSeconds,
-            rawSeconds: rawSeconds, pullingDevicePeakMiB: pull.peakMiB, identical: identical)
+            bootstrapChangesFormSeconds: changesFormSeconds, rawSeconds: rawSeconds, pullingDevicePeakMiB: pull.peakMiB, identical: identical)
+    }
+
+    /// Sends bootstrap requests in protocol `version` (the rest as the client negotiated):
+    /// a device of an older release bootstrapping from this server.
+    struct BootstrapVersionTransport: SyncTransport {
+        let base: HTTPSyncTransport
+        let version: Int
+
+        func post(path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws -> TransportResponse {
+            guard path == "/v1/bootstrap" else { return try await base.post(path: path, body: body, headers: headers) }
+            let pinned = headers.map { $0.name == ProtocolVersion.header ? (name: $0.name, value: String(version)) : $0 }
+            return try await base.post(path: path, body: body, headers: pinned)
+        }
     }
 
     /// Runs `oxpecker-sync-bench pulling-device` (this executable) and reads its answer.

@@ -61,7 +61,6 @@ enum StateSlices {
             if known.contains(customer.rawValue) { state.isPresent = true } else { unknown.append(customer.rawValue) }
             states[customer.rawValue] = state
         }
-        let customers = list(keys.customers.map(\.rawValue))
         if !unknown.isEmpty {
             let unknownList = list(unknown)
             try each("SELECT id FROM customer WHERE id IN (SELECT value FROM json_each(?))", [unknownList], db) { row in
@@ -71,7 +70,11 @@ enum StateSlices {
                 states[row[0]]?.erasure = try stamp(row[1])
             }
         }
-        if !keys.fields.isEmpty {
+        // Fields, guarded writes and set tags hang off a customer's row: a customer this
+        // store does not hold has none (a bootstrap into an empty store reads none of them).
+        let present = keys.customers.map(\.rawValue).filter { states[$0]?.isPresent == true }
+        let customers = list(present)
+        if !keys.fields.isEmpty, !present.isEmpty {
             try each(
                 """
                 SELECT customer_id, field, value, hlc FROM field_value
@@ -80,7 +83,7 @@ enum StateSlices {
                 states[row[0]]?.registers[row[1]] = StampedValue(value: try JSONValue(parsing: row[2] as String), hlc: try stamp(row[3]))
             }
         }
-        if !keys.guardedFields.isEmpty {
+        if !keys.guardedFields.isEmpty, !present.isEmpty {
             try each(
                 """
                 SELECT customer_id, field, hlc, value, observed FROM guarded_write
@@ -91,7 +94,7 @@ enum StateSlices {
                 states[row[0]]?.guarded[row[1], default: [:]][write.hlc] = write
             }
         }
-        if !keys.setFields.isEmpty {
+        if !keys.setFields.isEmpty, !present.isEmpty {
             try each(
                 """
                 SELECT customer_id, field, element, tag, removed_hlc FROM set_element

@@ -8,10 +8,23 @@ extension SQLiteServerStorage {
         let receivedAt = PushRules.receivedAt(policy).description
         return try await state.writeDatabase { writer, db in
             try Self.claim(replica, for: device, at: receivedAt, in: db)
+            // The push is merged as one batch (its state read once, stored once), still judged
+            // change by change, in order: each against its customer's state as the push's
+            // earlier changes left it, and against the log as they wrote it.
+            let changes = request.items.compactMap(\.change)
+            var batch = try writer.batch(of: changes, alsoReading: [.scopes])
             var results: [PushResult] = []
+            var index = 0  // of the next item's change in `changes`
             for item in request.items {
-                results.append(try Self.push(item, writer: writer, db: db, device: device, policy: policy, receivedAt: receivedAt))
+                guard let change = item.change else {
+                    results.append(PushRules.unsupported(item.number))
+                    continue
+                }
+                results.append(
+                    try Self.push(change, number: item.number, at: index, of: &batch, db: db, device: device, policy: policy, receivedAt: receivedAt))
+                index += 1
             }
+            try batch.store()
             let through = try Self.advanceProgress(of: replica, in: db)
             return PushResponse(results: results, acknowledgedThrough: through)
         }
@@ -39,11 +52,11 @@ extension SQLiteServerStorage {
         }
     }
 
+    /// Judges one change of a push, the `index`th of `batch`, and merges and logs it if it is accepted.
     private static func push(
-        _ item: ChangeItem, writer: StoreWriter, db: Database, device: DeviceIdentity, policy: PushPolicy, receivedAt: String
+        _ change: Change, number: Int64, at index: Int, of batch: inout RemoteBatch, db: Database, device: DeviceIdentity,
+        policy: PushPolicy, receivedAt: String
     ) throws -> PushResult {
-        let number = item.number
-        guard let change = item.change else { return PushRules.unsupported(number) }
         if let stored = try String.fetchOne(
             db.cachedStatement(sql: "SELECT body FROM change_log WHERE replica = ? AND number = ?"),
             arguments: [change.replica.rawValue, number])
@@ -63,15 +76,15 @@ extension SQLiteServerStorage {
         if let refusal = PushRules.deviceRefusal(of: change) {
             return try refuse(change, .invalidChange, refusal, in: db)
         }
-        let standing = try SQLiteSubscriptions(db: db, device: device).standing(of: change.customer)
+        let standing = try SQLiteSubscriptions(db: db, device: device).standing(of: batch.state(of: change.customer))
         if let refusal = PushRules.customerRefusal(of: change, standing: standing, device: device) {
             return try refuse(change, refusal.code, refusal.message, in: db)
         }
-        switch try writer.apply([change])[0] {
+        switch batch.merge(at: index) {
         case .rejected(let reason):
             return try refuse(change, .invalidChange, reason, in: db)
         case .applied, .unchanged:
-            let stored = try redacting(change, in: db)
+            let stored = try redacting(change, in: db, batch: batch)
             var superseded = false
             if change.kind == .register, change.entity == .profile {
                 // Only the latest write of a register still matters for a snapshot.
@@ -106,9 +119,9 @@ extension SQLiteServerStorage {
     }
 
     /// The form of an accepted change the log keeps (``RedactionRules``): without its
-    /// text if its note is redacted (the state, merged already, says); and a redaction
-    /// removes the text of its note's changes logged before.
-    private static func redacting(_ change: Change, in db: Database) throws -> Change {
+    /// text if its note is redacted (the batch's state, with this change merged, says);
+    /// and a redaction removes the text of its note's changes logged before.
+    private static func redacting(_ change: Change, in db: Database, batch: borrowing RemoteBatch) throws -> Change {
         if let note = RedactionRules.note(redactedBy: change) {
             let logged = try Row.fetchAll(
                 db.cachedStatement(
@@ -119,7 +132,7 @@ extension SQLiteServerStorage {
             return change
         }
         guard let note = RedactionRules.note(whoseTextIsIn: change), let blanked = RedactionRules.withoutText(change),
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM note_redaction WHERE note_id = ?"), arguments: [note]) ?? false
+            batch.isRedacted(note)
         else { return change }
         return blanked
     }

@@ -57,6 +57,7 @@ struct PushOrderTests {
             fieldChange(4, wall: future),
         ]
         let together = try await PushRun.make(backend, changes, oneByOne: false)
+        try #require(together.results.count == changes.count, "\(together.results)")
         #expect(Array(together.results.prefix(6)) == ["accepted", "accepted", "duplicate", "replica_conflict", "out_of_scope", "out_of_scope"])
         #expect(together.results[6] == together.results[7] && together.results[6] != "accepted", "judged again, not stored")
         #expect(together.acknowledged == 3)

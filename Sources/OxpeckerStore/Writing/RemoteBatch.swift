@@ -56,7 +56,8 @@ public struct RemoteBatch: ~Copyable {
         states.values.contains { $0.redactions[note] != nil }
     }
 
-    /// Merges the batch's change at `index` by its rule, as ``StoreWriter/apply(_:)`` would.
+    /// Merges the batch's change at `index` by its rule, as ``StoreWriter/apply(_:)`` would;
+    /// the clock observes the changes merged, not those the caller leaves out.
     public mutating func merge(at index: Int) -> ApplyOutcome {
         let change = changes[index]
         switch checked[index] {

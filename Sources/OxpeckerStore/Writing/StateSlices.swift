@@ -22,8 +22,13 @@ struct StateKeys {
     var lifeEvents: [String: CustomerID] = [:]
     var contacts: [String: CustomerID] = [:]
 
-    mutating func add(_ validated: ValidatedChange, of customer: CustomerID) {
+    /// Reads the customer's presence and tombstone, whatever its changes name.
+    mutating func include(_ customer: CustomerID) {
         if customerSet.insert(customer.rawValue).inserted { customers.append(customer) }
+    }
+
+    mutating func add(_ validated: ValidatedChange, of customer: CustomerID) {
+        include(customer)
         func claim(_ id: String, in keys: inout [String: CustomerID]) { if keys[id] == nil { keys[id] = customer } }
         switch validated {
         case .erasure: break

@@ -46,7 +46,7 @@ extension StoreWriter {
     }
 
     /// Writes what a merge changed: rows are inserted or replaced, never judged.
-    private func store(_ delta: StateDelta, of state: CustomerState, touchedNotes: inout [String]) throws {
+    func store(_ delta: StateDelta, of state: CustomerState, touchedNotes: inout [String]) throws {
         let customer = state.customer.rawValue
         if delta.erased, let erasure = state.erasure {
             try purgeErased(state.customer, stamp: erasure)

@@ -45,16 +45,6 @@ struct SQLiteSubscriptions {
             .execute(arguments: [customer])
     }
 
-    /// The SQL condition "customer `column` is in one of the device's scopes", and its arguments.
-    private func visibleCondition(_ column: String) -> (String, StatementArguments) {
-        guard !device.scopes.isEmpty else { return ("0", []) }
-        let marks = Array(repeating: "?", count: device.scopes.count).joined(separator: ", ")
-        return (
-            "EXISTS (SELECT 1 FROM set_element s WHERE s.field = 'scopes' AND s.customer_id = \(column) AND s.removed_hlc IS NULL AND s.element IN (\(marks)))",
-            StatementArguments(device.scopes)
-        )
-    }
-
     /// The customers in the device's scopes now, in id order, after `after`, at most `limit` (nil: all).
     func visibleCustomers(after: String = "", limit: Int? = nil) throws -> [String] {
         guard !device.scopes.isEmpty else { return [] }
@@ -83,16 +73,13 @@ struct SQLiteSubscriptions {
         return Array(found.sorted().prefix(limit))
     }
 
-    /// Whether `customer` is in one of the device's scopes now.
-    func isVisible(_ customer: CustomerID) throws -> Bool {
-        let (condition, arguments) = visibleCondition("?")
-        // Cached: a push asks this for every change (the SQL varies only with the number of scopes).
-        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT \(condition)"), arguments: [customer.rawValue] + arguments) ?? false
-    }
-
-    /// What the device may know of `customer` when it pushes a change of it (``PushRules/customerRefusal(of:standing:device:)``).
-    func standing(of customer: CustomerID) throws -> PushRules.CustomerStanding {
-        let id = customer.rawValue
+    /// What the device may know of a customer when it pushes a change of it
+    /// (``PushRules/customerRefusal(of:standing:device:)``), `state` being the customer's
+    /// state with at least its presence and scopes, as the push's earlier changes left it
+    /// (``RemoteBatch/state(of:)``): whether it exists and whom it is visible to come from
+    /// the state, not from the tables the push has not written yet.
+    func standing(of state: CustomerState) throws -> PushRules.CustomerStanding {
+        let id = state.customer.rawValue
         if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM erasure WHERE customer = ?"), arguments: [id]) ?? false {
             let seen = try Bool.fetchOne(
                 db.cachedStatement(
@@ -105,8 +92,9 @@ struct SQLiteSubscriptions {
                 arguments: [device.tokenID, id]) ?? false
             return .erased(seenByDevice: seen)
         }
-        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id]) ?? false else { return .new }
-        return try isVisible(customer) ? .visible : .hidden
+        guard state.isPresent else { return .new }
+        let scopes = state.sets[ProfileSet.scopes.name]?.elements ?? []
+        return scopes.contains(where: device.scopes.contains) ? .visible : .hidden
     }
 
     /// A customer's current scopes, in order.

@@ -2,10 +2,11 @@ import GRDB
 import OxpeckerProtocol
 
 /// Remote changes merged one at a time, in the caller's order, each only if the
-/// caller decides to: the SQLite server's push, which judges every change against
-/// its customer's state as the push's earlier changes left it.
+/// caller decides to. ``StoreWriter/apply(_:)`` (a pull or bootstrap page) merges
+/// every change of its batch; the SQLite server's push judges every change against
+/// its customer's state as the push's earlier changes left it, and merges those it takes.
 ///
-/// Like ``StoreWriter/apply(_:)``, the batch reads the state its changes touch
+/// The batch reads the state its changes touch
 /// with one query per table (``StateSlices``) when it begins, merges in memory
 /// by ``CustomerState``, and writes only what changed, once, in ``store()``.
 /// Nothing reaches the state tables before then: until it is stored, ask the

@@ -13,35 +13,12 @@ extension StoreWriter {
     /// (the merge rules, which SQL never decides), and only what changed is
     /// written. Returns one outcome per change, in order.
     public func apply(_ changes: [Change]) throws -> [ApplyOutcome] {
-        var outcomes = [ApplyOutcome](repeating: .unchanged, count: changes.count)
-        var batches: [String: [(index: Int, validated: ValidatedChange)]] = [:]
-        var keys = StateKeys()
-        for (index, change) in changes.enumerated() {
-            // Our own changes come back too, and are applied like any other (merging is
-            // idempotent): after a purge, a customer that comes back brings this store's
-            // own earlier changes with it.
-            switch ValidatedChange.check(change) {
-            case .failure(let rejection):
-                outcomes[index] = .rejected(rejection.reason)
-            case .success(let validated):
-                observe(change.hlc)
-                keys.add(validated, of: change.customer)
-                batches[change.customer.rawValue, default: []].append((index, validated))
-            }
-        }
-        guard !keys.customers.isEmpty else { return outcomes }
-        var states = try StateSlices.load(keys, known: knownCustomers, in: db)
-        var touchedNotes: [String] = []
-        for customer in keys.customers {
-            guard var state = states.removeValue(forKey: customer.rawValue), let batch = batches[customer.rawValue] else { continue }
-            var delta = StateDelta()
-            for (index, validated) in batch {
-                outcomes[index] = state.merge(changes[index], as: validated, into: &delta)
-            }
-            try store(delta, of: state, touchedNotes: &touchedNotes)
-        }
-        // Each note's search document once for the batch, from its latest text.
-        for note in Set(touchedNotes).sorted() { try SearchIndex.reindexNote(RecordID(unchecked: note), in: db) }
+        // Our own changes come back too, and are applied like any other (merging is
+        // idempotent): after a purge, a customer that comes back brings this store's
+        // own earlier changes with it.
+        var batch = try batch(of: changes)
+        let outcomes = changes.indices.map { batch.merge(at: $0) }
+        try batch.store()
         return outcomes
     }
 

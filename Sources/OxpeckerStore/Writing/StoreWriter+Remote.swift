@@ -16,9 +16,11 @@ extension StoreWriter {
         // Our own changes come back too, and are applied like any other (merging is
         // idempotent): after a purge, a customer that comes back brings this store's
         // own earlier changes with it.
-        var batch = try batch(of: changes)
-        let outcomes = changes.indices.map { batch.merge(at: $0) }
-        try batch.store()
+        var page = try self.batch(of: changes)
+        var outcomes: [ApplyOutcome] = []
+        outcomes.reserveCapacity(changes.count)
+        for index in changes.indices { outcomes.append(page.merge(at: index)) }
+        try page.store()
         return outcomes
     }
 

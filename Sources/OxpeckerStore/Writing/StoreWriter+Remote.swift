@@ -16,7 +16,7 @@ extension StoreWriter {
         // Our own changes come back too, and are applied like any other (merging is
         // idempotent): after a purge, a customer that comes back brings this store's
         // own earlier changes with it.
-        var page = try self.batch(of: changes)
+        var page = try RemoteBatch(changes, alsoReading: [], writer: self)
         var outcomes: [ApplyOutcome] = []
         outcomes.reserveCapacity(changes.count)
         for index in changes.indices { outcomes.append(page.merge(at: index)) }

@@ -1,5 +1,6 @@
 import Foundation
 import OxpeckerServer
+import PostgresNIO
 import Testing
 
 /// The PostgreSQL backend's own start-up; skipped, with the way to run it, when no PostgreSQL is given.
@@ -19,6 +20,37 @@ struct PostgresStartupTests {
         }
         #expect(Set(storages.map(\.replica)).count == 1)
         #expect(try await storages[0].statistics().logChanges == 0)
+    }
+
+    @Test(
+        "an instance waits for another's migrations however long they take (past its statement timeout), then starts",
+        .enabled(if: ServerBackend.postgresURL != nil, ServerBackend.postgresSkipReason))
+    func waitsForMigrations() async throws {
+        let folder = try ScratchFolder()
+        let database = try await TestDatabase.make(.postgres, dataDirectory: folder.path("data"))
+        var storages: [any ServerStorage] = []
+        defer { database.removeLater(closing: storages) }
+        let statementTimeout = Duration.seconds(1)
+        // Another instance migrating: it holds the migrations' advisory lock ('oxpmigr') in its transaction.
+        let holding = Task {
+            try await database.inTransaction { connection in
+                for try await _ in try await connection.query("SELECT pg_advisory_xact_lock(\(Int64(0x6F78_706D_6967_72)))", logger: connection.logger) {}
+                try await Task.sleep(for: statementTimeout * 3)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let starting = Task { try await database.openStorage(statementTimeout: statementTimeout) }
+        // The new instance waits on that very lock (not on anything else, not failing at once).
+        var waited = false
+        for _ in 0..<100 where !waited {
+            waited = try await database.count("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1
+            if !waited { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(waited, "the starting instance never waited for the migrations' lock")
+        try await holding.value
+        let storage = try await starting.value
+        storages = [storage]
+        #expect(try await storage.statistics().logChanges == 0)
     }
 
     @Test(

@@ -91,7 +91,8 @@ final class TestDatabase: Sendable {
     }
 
     /// A storage on this database (SQLite: on `clock`, which stamps its own HLCs).
-    func openStorage(clock: WallClock = .system) async throws -> any ServerStorage {
+    /// PostgreSQL: `statementTimeout` replaces the server's default.
+    func openStorage(clock: WallClock = .system, statementTimeout: Duration? = nil) async throws -> any ServerStorage {
         switch backend {
         case .sqlite:
             return try SQLiteServerStorage(dataDirectory: dataDirectory, clock: clock)
@@ -100,6 +101,7 @@ final class TestDatabase: Sendable {
             logger.logLevel = .critical
             var settings = try PostgresSettings(url: try #require(postgresURL))
             settings.connectTimeout = .seconds(30)  // a CI machine under load; the server's default is for a server
+            if let statementTimeout { settings.statementTimeout = statementTimeout }
             return try await PostgresServerStorage.connect(settings, logger: logger)
         }
     }
@@ -112,6 +114,30 @@ final class TestDatabase: Sendable {
             group.addTask { await client.run() }
             try await client.query(PostgresQuery(unsafeSQL: sql))
             group.cancelAll()
+        }
+    }
+
+    /// Runs `body` inside a transaction of its own on this test's PostgreSQL database.
+    func inTransaction(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
+        let settings = try PostgresSettings(url: try #require(postgresURL))
+        let client = PostgresClient(configuration: try settings.clientConfiguration())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.withTransaction(logger: Logger(label: "oxpecker-test.postgres")) { try await body($0) }
+            group.cancelAll()
+        }
+    }
+
+    /// The first column of the first row `sql` returns on this test's PostgreSQL database.
+    func count(_ sql: String) async throws -> Int {
+        let settings = try PostgresSettings(url: try #require(postgresURL))
+        let client = PostgresClient(configuration: try settings.clientConfiguration())
+        return try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask { await client.run(); return nil }
+            var value = 0
+            for try await count in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int.self) { value = count }
+            group.cancelAll()
+            return value
         }
     }
 

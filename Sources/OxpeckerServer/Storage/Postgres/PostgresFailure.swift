@@ -8,12 +8,13 @@ import Synchronization
 /// for the next requests.
 enum PostgresFailure {
     /// Runs `body`, failing with `storage_unavailable` if it takes longer than
-    /// `limit` (a database that does not answer) or fails because the database
-    /// is unreachable, shutting down or cancelled the statement.
+    /// `limit` (a database that does not answer; nil: no limit) or fails because
+    /// the database is unreachable, shutting down or cancelled the statement.
     static func guarding<T: Sendable>(
-        _ what: String, limit: Duration, _ body: @escaping @Sendable () async throws -> T
+        _ what: String, limit: Duration?, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         do {
+            guard let limit else { return try await body() }
             return try await Deadline.race(body, limit: limit) {
                 ServerError(.storageUnavailable, "the database did not answer within \(limit) (\(what)); retry later")
             }

@@ -293,27 +293,38 @@ enum PostgresSchema {
     }
 
     /// Applies the migrations not applied yet; returns their names.
+    ///
+    /// Neither waiting for another instance's migrations nor a migration itself is
+    /// bounded by the statement timeout (a rewrite of a large log takes as long as it
+    /// takes): the transaction sets its own `statement_timeout` to none. Every
+    /// statement's rows are read before the next is sent (`run`, `one`), so a failure
+    /// is reported by the statement that failed.
     @discardableResult
     static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
-            try await connection.query(
-                "CREATE TABLE IF NOT EXISTS oxpecker_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-                logger: logger)
+            try await connection.run("SET LOCAL statement_timeout = 0")
+            if try await connection.one("SELECT pg_try_advisory_xact_lock(\(migrationLock))", as: Bool.self) != true {
+                logger.info("another instance is applying migrations; waiting for it")
+                try await connection.run("SELECT pg_advisory_xact_lock(\(migrationLock))")
+            }
+            try await connection.run(
+                "CREATE TABLE IF NOT EXISTS oxpecker_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
             var applied = Set<String>()
             for try await name in try await connection.query("SELECT name FROM oxpecker_migration", logger: logger).decode(String.self) {
                 applied.insert(name)
             }
             var ran: [String] = []
             for migration in migrations where !applied.contains(migration.name) {
+                logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
                 for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.run(PostgresQuery(unsafeSQL: statement))
                 }
                 try await migration.rewrite?(connection, logger)
-                try await connection.query("INSERT INTO oxpecker_migration (name) VALUES (\(migration.name))", logger: logger)
+                try await connection.run("INSERT INTO oxpecker_migration (name) VALUES (\(migration.name))")
                 ran.append(migration.name)
             }
             return ran
         }
     }
 }
+

@@ -39,8 +39,14 @@ public final class PostgresServerStorage: ServerStorage {
         let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: background)
         let runner = Task { await client.run() }
         do {
-            let replica = try await PostgresFailure.guarding("connecting to \(settings.redacted)", limit: settings.connectTimeout * 2) {
+            try await PostgresFailure.guarding("connecting to \(settings.redacted)", limit: settings.connectTimeout * 2) {
+                for try await _ in try await client.query("SELECT 1", logger: logger) {}
+            }
+            // Reached: the migrations may take long (another instance's first, a rewrite of a large log).
+            try await PostgresFailure.guarding("applying migrations", limit: nil) {
                 try await PostgresSchema.migrate(client, logger: logger)
+            }
+            let replica = try await PostgresFailure.guarding("reading the server's replica", limit: settings.connectTimeout * 2) {
                 for try await _ in try await client.query(
                     "INSERT INTO server_identity (replica) VALUES (\(ReplicaID.random().rawValue)) ON CONFLICT DO NOTHING", logger: logger) {}
                 for try await replica in try await client.query("SELECT replica FROM server_identity", logger: logger).decode(String.self) {
@@ -57,6 +63,11 @@ public final class PostgresServerStorage: ServerStorage {
             }
             if let error = error as? PSQLError {
                 throw ServerError(.storageUnavailable, "cannot use PostgreSQL at \(settings.redacted): \(PostgresFailure.summary(of: error))")
+            }
+            if let error = error as? PostgresTransactionError,
+                let failure = [error.beginError, error.closureError, error.commitError].compactMap({ $0 as? PSQLError }).first
+            {
+                throw ServerError(.storageUnavailable, "cannot use PostgreSQL at \(settings.redacted): \(PostgresFailure.summary(of: failure))")
             }
             throw error
         }

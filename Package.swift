@@ -44,6 +44,9 @@ let package = Package(
                 "OxpeckerProtocol", .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API, for the few statements of the write path that bind their arguments directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // Encrypted stores: AES-GCM, HKDF, HMAC (Crypto) and scrypt for passphrases (CryptoExtras).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

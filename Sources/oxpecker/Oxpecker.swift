@@ -15,7 +15,12 @@ struct Oxpecker: ParsableCommand {
         abstract: "An offline-first customer profile store: customers, their context, consents and notes.",
         discussion: """
             Every command works on one store file: --store PATH, else the OXPECKER_STORE \
-            environment variable, else ./customers.oxpecker. Create it with `oxpecker init`.
+            environment variable, else ./customers.oxpecker. Create it with `oxpecker init` \
+            (`oxpecker init --encrypted --key-file PATH` for an encrypted one).
+
+            An encrypted store needs its key on every command: --key-file PATH (or \
+            $OXPECKER_STORE_KEY_FILE), the key itself in $OXPECKER_STORE_KEY, or a passphrase in \
+            $OXPECKER_STORE_PASSPHRASE. Losing the key loses the store's personal data.
 
             Every write command makes all its writes in one transaction: if it fails, nothing is written.
             `--json` output is canonical JSON (keys sorted, no whitespace); commands that print several \
@@ -31,6 +36,8 @@ struct Oxpecker: ParsableCommand {
               6  refused: the customer exists, the note was redacted, or erased
               7  sync failed: the server could not be reached, or refused the sync (token, version)
               8  may-contact: the contact gate says no
+              9  key problem: an encrypted store opened without its key or with a wrong one, a key for a \
+            plain store, a key file others may read
             """,
         version: "0.1.0",
         subcommands: [

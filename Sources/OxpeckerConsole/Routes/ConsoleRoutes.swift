@@ -53,7 +53,8 @@ struct ConsoleRoutes: Sendable {
             case .customerErased, .noteRedacted, .customerExists: return (.conflict, error.description)
             case .unknownField, .invalidValue, .invalidInput: return (.badRequest, error.description)
             case .storageFull: return (HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), error.description)
-            case .storeNotFound, .storeExists, .notAnOxpeckerStore, .schemaTooNew, .database:
+            case .storeNotFound, .storeExists, .notAnOxpeckerStore, .schemaTooNew, .database, .keyRequired, .wrongKey, .notEncrypted,
+                .keyUnusable:
                 return (.internalServerError, error.description)
             }
         default: return nil

@@ -97,8 +97,8 @@ extension StoreReader {
         SELECT 0, field, value, NULL, NULL, NULL, NULL, NULL FROM field_value WHERE customer_id = ?1
             AND field IN ('do_not_contact', 'quiet_hours', 'contact_budget', 'preferred_channels')
         UNION ALL SELECT 1, id, purpose, status, source, at, hlc, observed FROM consent_event WHERE customer_id = ?1 AND purpose = ?2
-        UNION ALL SELECT 2, id, channel, purpose, topic, at, outcome, NULL FROM contact WHERE customer_id = ?1 AND at > ?3
-        UNION ALL SELECT 3, id, type, date, source, confidence, detail, NULL FROM life_event WHERE customer_id = ?1 AND date > ?4
+        UNION ALL SELECT 2, id, channel, purpose, oxp_open(customer_id, topic), at, outcome, NULL FROM contact WHERE customer_id = ?1 AND at > ?3
+        UNION ALL SELECT 3, id, type, date, source, confidence, oxp_open(customer_id, detail), NULL FROM life_event WHERE customer_id = ?1 AND date > ?4
         UNION ALL SELECT 4, id, at, sentiment, NULL, NULL, NULL, NULL FROM note WHERE customer_id = ?1 AND at > ?5 AND sentiment IS NOT NULL
         UNION ALL SELECT 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM customer WHERE id = ?1
         """

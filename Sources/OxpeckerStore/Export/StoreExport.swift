@@ -9,6 +9,10 @@ extension StoreReader {
     ///
     /// `output` receives the text in pieces, one customer at a time, so memory
     /// does not grow with the store.
+    /// The version of the export form (Protocol/state.md): not the store's schema
+    /// version, which changes with how a store keeps the state (encryption, v4), not what it is.
+    public static let exportFormatVersion = 3
+
     public func exportJSON(to output: (String) throws -> Void) throws {
         try output("{\"customers\":[")
         let ids = try String.fetchCursor(db, sql: "SELECT id FROM customer ORDER BY id")
@@ -17,19 +21,22 @@ extension StoreReader {
             try output((first ? "" : ",") + (try exportedCustomer(CustomerID(unchecked: id))).canonicalText)
             first = false
         }
-        try output("],\"format\":\"oxpecker-export\",\"schema_version\":\(StoreSchema.currentVersion)}\n")
+        try output("],\"format\":\"oxpecker-export\",\"schema_version\":\(Self.exportFormatVersion)}\n")
     }
 
     /// The exported form of one customer.
     func exportedCustomer(_ id: CustomerID) throws -> JSONValue {
         let key = [id.rawValue]
         var fields: [String: JSONValue] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT field, value, hlc FROM field_value WHERE customer_id = ?"), arguments: StatementArguments(key)) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT field, oxp_open(customer_id, value), hlc FROM field_value WHERE customer_id = ?"), arguments: StatementArguments(key)) {
             fields[row[0]] = ["value": try JSONValue(parsing: row[1] as String), "hlc": .string(row[2])]
         }
         var sets: [String: JSONValue] = [:]
         for row in try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT DISTINCT field, element FROM set_element WHERE customer_id = ? AND removed_hlc IS NULL ORDER BY field, element"),
+            db.cachedStatement(sql: """
+                SELECT DISTINCT field, oxp_open(customer_id, element) AS element FROM set_element
+                WHERE customer_id = ? AND removed_hlc IS NULL ORDER BY field, element
+                """),
             arguments: StatementArguments(key))
         {
             var elements = sets[row[0]]?.arrayValue ?? []
@@ -55,10 +62,10 @@ extension StoreReader {
             "consents": .array(consents),
             "consent_state": .object(Dictionary(uniqueKeysWithValues: consentState)),
             "life_events": .array(try rows(
-                "SELECT id, type, date, source, confidence, detail, hlc FROM life_event WHERE customer_id = ? ORDER BY hlc", key)),
+                "SELECT id, type, date, source, confidence, oxp_open(customer_id, detail) AS detail, hlc FROM life_event WHERE customer_id = ? ORDER BY hlc", key)),
             "notes": .array(try exportedNotes(of: id)),
             "contacts": .array(try rows(
-                "SELECT id, channel, purpose, topic, at, outcome, hlc FROM contact WHERE customer_id = ? ORDER BY hlc", key)),
+                "SELECT id, channel, purpose, oxp_open(customer_id, topic) AS topic, at, outcome, hlc FROM contact WHERE customer_id = ? ORDER BY hlc", key)),
         ]
     }
 
@@ -67,12 +74,12 @@ extension StoreReader {
             "SELECT id, author, channel, at, sentiment, follow_up, hlc FROM note WHERE customer_id = ? ORDER BY hlc", [id.rawValue])
         let revisions = Dictionary(
             grouping: try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT note_id, id, text, author, at, hlc FROM note_revision WHERE customer_id = ? ORDER BY hlc"),
+                db.cachedStatement(sql: "SELECT note_id, id, oxp_open(customer_id, text), author, at, hlc FROM note_revision WHERE customer_id = ? ORDER BY hlc"),
                 arguments: [id.rawValue]),
             by: { $0[0] as String })
         let redactions = Dictionary(
             uniqueKeysWithValues: try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT note_id, redacted_by, at, reason, hlc FROM note_redaction WHERE customer_id = ?"),
+                db.cachedStatement(sql: "SELECT note_id, redacted_by, at, oxp_open(customer_id, reason), hlc FROM note_redaction WHERE customer_id = ?"),
                 arguments: [id.rawValue]
             ).map { row in (row[0] as String, Self.object(row, names: ["note", "by", "at", "reason", "hlc"])) })
         return notes.map { note in

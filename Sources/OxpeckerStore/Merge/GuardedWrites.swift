@@ -7,7 +7,7 @@ import OxpeckerProtocol
 enum GuardedWrites {
     static func register(of customer: CustomerID, field: String, in db: Database) throws -> CausalRegister {
         let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT hlc, value, observed FROM guarded_write WHERE customer_id = ? AND field = ? ORDER BY hlc"),
+            db.cachedStatement(sql: "SELECT hlc, oxp_open(customer_id, value), observed FROM guarded_write WHERE customer_id = ? AND field = ? ORDER BY hlc"),
             arguments: [customer.rawValue, field])
         return CausalRegister(
             try rows.map { row in
@@ -19,7 +19,7 @@ enum GuardedWrites {
 
     static func insert(_ write: CausalWrite, of customer: CustomerID, field: String, in db: Database) throws {
         try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO guarded_write (customer_id, field, hlc, value, observed) VALUES (?, ?, ?, ?, ?)"
+            sql: "INSERT OR IGNORE INTO guarded_write (customer_id, field, hlc, value, observed) VALUES (?1, ?2, ?3, oxp_seal(?1, ?4), ?5)"
         ).execute(arguments: [
             customer.rawValue, field, write.hlc.description, write.value.canonicalText,
             text(of: write.observed),

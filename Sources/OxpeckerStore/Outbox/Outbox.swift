@@ -8,7 +8,7 @@ extension StoreReader {
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT number, hlc, customer_id, entity, field, record, kind, value, observed
+                    SELECT number, hlc, customer_id, entity, field, record, kind, oxp_open(customer_id, value), observed
                     FROM outbox WHERE number > ? ORDER BY number LIMIT ?
                     """),
             arguments: [number, limit]

@@ -24,7 +24,7 @@ public struct StoreReader {
         else { throw StoreError.unknownCustomer(id) }
         var fields: [String: StampedValue] = [:]
         let fieldRows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT field, value, hlc FROM field_value WHERE customer_id = ?"), arguments: [id.rawValue])
+            db.cachedStatement(sql: "SELECT field, oxp_open(customer_id, value), hlc FROM field_value WHERE customer_id = ?"), arguments: [id.rawValue])
         while let row = try fieldRows.next() {
             let value = try JSONValue(parsing: row[1] as String)
             guard !value.isNull else { continue }
@@ -33,7 +33,10 @@ public struct StoreReader {
         var sets: [String: [String]] = [:]
         let setRows = try Row.fetchCursor(
             db.cachedStatement(
-                sql: "SELECT DISTINCT field, element FROM set_element WHERE customer_id = ? AND removed_hlc IS NULL ORDER BY field, element"),
+                sql: """
+                    SELECT DISTINCT field, oxp_open(customer_id, element) AS element FROM set_element
+                    WHERE customer_id = ? AND removed_hlc IS NULL ORDER BY field, element
+                    """),
             arguments: [id.rawValue])
         while let row = try setRows.next() {
             sets[row[0], default: []].append(row[1])
@@ -63,7 +66,7 @@ public struct StoreReader {
             arguments.append(after.rawValue)
         }
         arguments.append(max(0, filter.limit))
-        let field = { (name: String) in "(SELECT value FROM field_value WHERE customer_id = c.id AND field = '\(name)')" }
+        let field = { (name: String) in "(SELECT oxp_open(customer_id, value) FROM field_value WHERE customer_id = c.id AND field = '\(name)')" }
         let sql = """
             SELECT c.id, \(field("legal_name")), \(field("preferred_name")), \(field("stage")), \(field("advisor")), \(field("segment"))
             FROM customer c \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
@@ -97,25 +100,52 @@ public struct StoreReader {
     /// and a longer query narrows the candidates until it is.
     public func search(_ query: String, limit: Int = 20) throws -> [SearchHit] {
         guard let pattern = FTS5Pattern(matchingAllPrefixesIn: query), limit != 0 else { return [] }
+        // An encrypted store's index holds blind tokens: the pattern is the query's tokens, and
+        // a snippet is cut from the document's opened text instead of the index's body.
+        let encrypted = try Bool.fetchOne(db.cachedStatement(sql: "SELECT oxp_encrypted()")) ?? false
+        if encrypted, BlindIndex.words(query).isEmpty { return [] }
         let limit = limit < 0 ? Int(Int32.max) : limit  // as SQLite's LIMIT -1: no limit
         let candidates = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT d.customer_id, d.source, d.ref, snippet(search_index, 0, '[', ']', '…', 12), rank, search_index.rowid
                     FROM search_index JOIN search_document d ON d.rowid = search_index.rowid
-                    WHERE search_index MATCH ? ORDER BY search_index.rowid DESC LIMIT ?
+                    WHERE search_index MATCH oxp_search_pattern(?, ?) ORDER BY search_index.rowid DESC LIMIT ?
                     """),
-            arguments: [pattern, max(limit, Self.rankedSearchCandidates)]
+            arguments: [query, pattern.rawPattern, max(limit, Self.rankedSearchCandidates)]
         ).map { row in
             (rank: row[4] as Double, customer: row[0] as String, rowid: row[5] as Int64, source: row[1] as String, ref: row[2] as String,
              snippet: row[3] as String)
         }
         let best = candidates.sorted { ($0.rank, $0.customer, $0.rowid) < ($1.rank, $1.customer, $1.rowid) }.prefix(limit)
-        return best.map { hit in
+        return try best.map { hit in
             let source = SearchHit.Source(rawValue: hit.source) ?? .name
+            let snippet =
+                encrypted
+                ? BlindIndex.snippet(try documentText(source, ref: hit.ref, customer: hit.customer), query: query) : hit.snippet
             return SearchHit(
                 customer: CustomerID(unchecked: hit.customer), source: source,
-                note: source == .note ? RecordID(unchecked: hit.ref) : nil, snippet: hit.snippet)
+                note: source == .note ? RecordID(unchecked: hit.ref) : nil, snippet: snippet)
+        }
+    }
+
+    /// The text a search document was made from: the customer's names, or the note's current text.
+    private func documentText(_ source: SearchHit.Source, ref: String, customer: String) throws -> String {
+        switch source {
+        case .name:
+            let names = try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT oxp_open(customer_id, value) FROM field_value
+                        WHERE customer_id = ? AND field IN ('legal_name', 'preferred_name') ORDER BY field
+                        """),
+                arguments: [customer])
+            return names.compactMap { try? JSONValue(parsing: $0).stringValue }.joined(separator: " ")
+        case .note:
+            return try String.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT oxp_open(customer_id, text) FROM note_revision WHERE note_id = ? ORDER BY hlc DESC LIMIT 1"),
+                arguments: [ref]) ?? ""
         }
     }
 
@@ -127,9 +157,9 @@ public struct StoreReader {
             db.cachedStatement(
                 sql: """
                     SELECT n.id, n.author, n.channel, n.at, n.sentiment, n.follow_up, n.replica,
-                        (SELECT text FROM note_revision r WHERE r.note_id = n.id ORDER BY r.hlc DESC LIMIT 1),
+                        (SELECT oxp_open(r.customer_id, r.text) FROM note_revision r WHERE r.note_id = n.id ORDER BY r.hlc DESC LIMIT 1),
                         (SELECT count(*) FROM note_revision r WHERE r.note_id = n.id),
-                        x.redacted_by, x.at, x.reason
+                        x.redacted_by, x.at, oxp_open(x.customer_id, x.reason)
                     FROM note n LEFT JOIN note_redaction x ON x.note_id = n.id
                     WHERE n.customer_id = ? ORDER BY n.at \(order), n.id \(order) LIMIT ? OFFSET ?
                     """),
@@ -151,7 +181,7 @@ public struct StoreReader {
         try Array(
             Row.fetchCursor(
                 db.cachedStatement(
-                    sql: "SELECT id, type, date, source, confidence, detail FROM life_event WHERE customer_id = ? ORDER BY date DESC, id"),
+                    sql: "SELECT id, type, date, source, confidence, oxp_open(customer_id, detail) FROM life_event WHERE customer_id = ? ORDER BY date DESC, id"),
                 arguments: [id.rawValue]
             ).map(Self.lifeEvent))
     }
@@ -161,7 +191,7 @@ public struct StoreReader {
         try Array(
             Row.fetchCursor(
                 db.cachedStatement(
-                    sql: "SELECT id, channel, purpose, topic, at, outcome FROM contact WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
+                    sql: "SELECT id, channel, purpose, oxp_open(customer_id, topic), at, outcome FROM contact WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
                 arguments: [id.rawValue, limit]
             ).map(Self.contactRecord))
     }

@@ -8,7 +8,7 @@ enum StoreSchema {
     static let applicationID: Int32 = 0x4F58_504B
 
     /// The schema versions, in order; a store's version is the number of them it has applied.
-    static let migrationNames = ["v1-customer-context", "v2-full-text-search", "v3-remote-changes"]
+    static let migrationNames = ["v1-customer-context", "v2-full-text-search", "v3-remote-changes", "v4-encryption"]
 
     /// The schema version this build writes.
     static var currentVersion: Int { migrationNames.count }
@@ -27,6 +27,10 @@ enum StoreSchema {
         migrator.registerMigration(migrationNames[2]) { db in
             try createMergeTables(db)
             try db.execute(sql: "PRAGMA user_version = 3")
+        }
+        migrator.registerMigration(migrationNames[3]) { db in
+            try StoreEncryption.createTables(db)
+            try db.execute(sql: "PRAGMA user_version = 4")
         }
         return migrator
     }

@@ -16,8 +16,8 @@ enum SearchIndex {
         let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT (SELECT value FROM field_value WHERE customer_id = ?1 AND field = ?2),
-                        (SELECT value FROM field_value WHERE customer_id = ?1 AND field = ?3)
+                    SELECT (SELECT oxp_open(customer_id, value) FROM field_value WHERE customer_id = ?1 AND field = ?2),
+                        (SELECT oxp_open(customer_id, value) FROM field_value WHERE customer_id = ?1 AND field = ?3)
                     """),
             arguments: [customer.rawValue, sortedNameFields[0], sortedNameFields[1]])
         let names = [row?[0] as String?, row?[1] as String?].compactMap { $0 }
@@ -29,7 +29,7 @@ enum SearchIndex {
         let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT n.customer_id, r.text FROM note n
+                    SELECT n.customer_id, oxp_open(r.customer_id, r.text) FROM note n
                     LEFT JOIN note_revision r ON r.note_id = n.id
                     WHERE n.id = ? ORDER BY r.hlc DESC LIMIT 1
                     """),
@@ -61,6 +61,7 @@ enum SearchIndex {
                 .execute(arguments: [customer, source, ref])
             rowid = db.lastInsertedRowID
         }
-        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, body) VALUES (?, ?)").execute(arguments: [rowid, body])
+        // An encrypted store indexes blind tokens of the words, not the words (`oxp_search_body`).
+        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, body) VALUES (?, oxp_search_body(?))").execute(arguments: [rowid, body])
     }
 }

@@ -32,7 +32,7 @@ extension CustomerStore {
             try create(at: path, options: options).close()
         }
         return try mapErrors(path: path) {
-            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            let pool = try DatabasePool(path: path, configuration: configuration(options, ring: nil))
             var migrator = StoreSchema.migrator
             for migration in migrations {
                 migrator.registerMigration(migration.name, migrate: migration.migrate)
@@ -43,7 +43,7 @@ extension CustomerStore {
             if pending {
                 _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             }
-            return try CustomerStore(path: path, pool: pool, options: options)
+            return try CustomerStore(path: path, pool: pool, options: options, keyRing: nil)
         }
     }
 

@@ -21,14 +21,20 @@ public final class CustomerStore: Sendable {
     public let replica: ReplicaID
     let pool: DatabasePool
     let options: StoreOptions
+    /// The keys of an encrypted store; nil for a plain one.
+    let keyRing: KeyRing?
     /// Whether the write-ahead log may still hold data a committed write removed
     /// (its checkpoint could not finish); see ``transaction(_:_:)``.
     let walHoldsRemovedData = Mutex(false)
 
-    init(path: String, pool: DatabasePool, options: StoreOptions) throws {
+    /// Whether the store keeps personal data sealed under its key (``StoreOptions/key``).
+    public var isEncrypted: Bool { keyRing != nil }
+
+    init(path: String, pool: DatabasePool, options: StoreOptions, keyRing: KeyRing?) throws {
         self.path = path
         self.pool = pool
         self.options = options
+        self.keyRing = keyRing
         let id = try pool.read { db in try String.fetchOne(db, sql: "SELECT replica_id FROM store_info") }
         guard let id, let replica = ReplicaID(rawValue: id) else {
             throw StoreError.notAnOxpeckerStore(path: path, reason: "it has no replica id")
@@ -36,26 +42,32 @@ public final class CustomerStore: Sendable {
         self.replica = replica
     }
 
-    /// Creates a new store at `path` with a new replica id. Throws ``StoreError/storeExists(path:)``
-    /// if a file is already there.
+    /// Creates a new store at `path` with a new replica id, encrypted if `options`
+    /// has a key. Throws ``StoreError/storeExists(path:)`` if a file is already there.
     public static func create(at path: String, options: StoreOptions = StoreOptions()) throws -> CustomerStore {
         guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.storeExists(path: path) }
+        let record = try options.key.map(StoreEncryption.newRecord)
+        let ring = try StoreEncryption.ring(for: record, key: options.key, path: path)
         return try mapErrors(path: path) {
-            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            let pool = try DatabasePool(path: path, configuration: configuration(options, ring: ring))
             try StoreSchema.migrator.migrate(pool)
             try pool.write { db in
+                let now = Instant(millisecondsSince1970: options.clock.now()).description
                 try db.execute(
                     sql: "INSERT INTO store_info (singleton, replica_id, created_at, next_number) VALUES (1, ?, ?, 1)",
-                    arguments: [ReplicaID.random().rawValue, Instant(millisecondsSince1970: options.clock.now()).description])
+                    arguments: [ReplicaID.random().rawValue, now])
+                if let record { try StoreEncryption.install(record, in: db, at: now) }
             }
-            return try CustomerStore(path: path, pool: pool, options: options)
+            return try CustomerStore(path: path, pool: pool, options: options, keyRing: ring)
         }
     }
 
     /// Opens the store at `path`, upgrading its schema if it was written by an earlier version.
     ///
-    /// Throws ``StoreError/storeNotFound(path:)``, ``StoreError/notAnOxpeckerStore(path:reason:)``
-    /// or ``StoreError/schemaTooNew(found:supported:)``, and changes nothing in those cases.
+    /// Throws ``StoreError/storeNotFound(path:)``, ``StoreError/notAnOxpeckerStore(path:reason:)``,
+    /// ``StoreError/schemaTooNew(found:supported:)``, or for a key that does not fit the store
+    /// ``StoreError/keyRequired(path:)``, ``StoreError/wrongKey(path:)`` or
+    /// ``StoreError/notEncrypted(path:)``, and changes nothing in those cases.
     public static func open(at path: String, options: StoreOptions = StoreOptions()) throws -> CustomerStore {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -65,17 +77,20 @@ public final class CustomerStore: Sendable {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw StoreError.notAnOxpeckerStore(path: path, reason: "the file cannot be read (permissions)")
         }
-        try checkIdentity(path: path, alsoKnown: [])
+        let record = try checkIdentity(path: path, alsoKnown: [])
+        let ring = try StoreEncryption.ring(for: record, key: options.key, path: path)
         return try mapErrors(path: path) {
-            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            let pool = try DatabasePool(path: path, configuration: configuration(options, ring: ring))
             try StoreSchema.migrator.migrate(pool)
-            return try CustomerStore(path: path, pool: pool, options: options)
+            return try CustomerStore(path: path, pool: pool, options: options, keyRing: ring)
         }
     }
 
     /// Reads the file's header and schema without changing anything, so that a
-    /// foreign or newer file is refused before a migration could touch it.
-    static func checkIdentity(path: String, alsoKnown: [String]) throws {
+    /// foreign or newer file is refused before a migration could touch it; returns
+    /// the store's encryption record (nil: a plain store).
+    @discardableResult
+    static func checkIdentity(path: String, alsoKnown: [String]) throws -> StoreEncryption.Record? {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError.notAnOxpeckerStore(path: path, reason: "the file cannot be read")
         }
@@ -86,14 +101,14 @@ public final class CustomerStore: Sendable {
         }
         var configuration = Configuration()
         configuration.readonly = true
-        let (applicationID, userVersion, applied): (Int32, Int, [String]) = try mapErrors(path: path) {
+        let (applicationID, userVersion, applied, record): (Int32, Int, [String], StoreEncryption.Record?) = try mapErrors(path: path) {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             defer { try? queue.close() }
             return try queue.read { db in
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 let userVersion = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 let applied = try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
-                return (applicationID, userVersion, applied)
+                return (applicationID, userVersion, applied, try StoreEncryption.record(in: db))
             }
         }
         guard applicationID == StoreSchema.applicationID else {
@@ -103,14 +118,17 @@ public final class CustomerStore: Sendable {
         guard unknown.isEmpty, userVersion <= StoreSchema.currentVersion else {
             throw StoreError.schemaTooNew(found: max(userVersion, applied.count), supported: StoreSchema.currentVersion)
         }
+        return record
     }
 
-    static func configuration(_ options: StoreOptions) -> Configuration {
+    /// `ring`: the keys the SQL functions seal and open personal values with (nil: hand them through).
+    static func configuration(_ options: StoreOptions, ring: KeyRing?) -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(options.busyTimeoutSeconds)
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
+            try SealFunctions.register(ring, on: db)
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Purged and erased customers leave no readable trace in freed pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -186,6 +204,7 @@ public final class CustomerStore: Sendable {
             try db.commit()
         } catch {
             if db.isInsideTransaction { try? db.rollback() }
+            keyRing?.forgetAll()
             throw error
         }
         if removedData || walHoldsRemovedData.withLock({ $0 }) {

@@ -31,6 +31,14 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case storageFull(path: String, detail: String)
     /// The database reported an error.
     case database(code: Int32, message: String)
+    /// The store is encrypted and was opened without its key.
+    case keyRequired(path: String)
+    /// The key (or passphrase) given is not the store's.
+    case wrongKey(path: String)
+    /// A key was given for a store that is not encrypted.
+    case notEncrypted(path: String)
+    /// A key could not be read or made (a key file readable by others, a malformed key).
+    case keyUnusable(reason: String)
 
     public var description: String {
         switch self {
@@ -62,6 +70,14 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "no room to write '\(path)': the disk is full or the file may not grow (\(detail)); this write was not saved, nothing before it is lost"
         case .database(let code, let message):
             "database error \(code): \(message)"
+        case .keyRequired(let path):
+            "'\(path)' is an encrypted store: give its key (--key-file, $\(StoreKey.environmentVariable) or $\(StoreKey.passphraseVariable))"
+        case .wrongKey(let path):
+            "the key given is not the key of '\(path)': nothing was read or written"
+        case .notEncrypted(let path):
+            "'\(path)' is not an encrypted store, but a key was given: open it without one"
+        case .keyUnusable(let reason):
+            "unusable store key: \(reason)"
         }
     }
 }

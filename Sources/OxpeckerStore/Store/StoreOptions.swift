@@ -34,12 +34,17 @@ public struct StoreOptions: Sendable {
     public var durability: Durability
     /// How long a writer waits for another process's write lock before failing.
     public var busyTimeoutSeconds: Double
+    /// The key of an encrypted store: ``CustomerStore/create(at:options:)`` makes the
+    /// store encrypted under it; ``CustomerStore/open(at:options:)`` needs it for an
+    /// encrypted store and refuses it for a plain one. Nil: a plain store.
+    public var key: StoreKey?
 
-    /// Options with safe defaults: system clock, full durability, 5 s busy timeout.
-    public init(clock: WallClock = .system, durability: Durability = .full, busyTimeoutSeconds: Double = 5) {
+    /// Options with safe defaults: system clock, full durability, 5 s busy timeout, no key.
+    public init(clock: WallClock = .system, durability: Durability = .full, busyTimeoutSeconds: Double = 5, key: StoreKey? = nil) {
         self.clock = clock
         self.durability = durability
         self.busyTimeoutSeconds = busyTimeoutSeconds
+        self.key = key
     }
 }
 

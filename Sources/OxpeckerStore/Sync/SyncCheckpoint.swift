@@ -61,7 +61,7 @@ extension StoreReader {
 
     /// Pushed changes the server refused for good, oldest first.
     public func pushRejections() throws -> [PushRejection] {
-        try Row.fetchAll(db, sql: "SELECT change, reason, message, at FROM push_rejection ORDER BY number").map { row in
+        try Row.fetchAll(db, sql: "SELECT oxp_open(NULL, change), reason, message, at FROM push_rejection ORDER BY number").map { row in
             PushRejection(
                 change: try WireCodec().decode(Change.self, from: row[0] as String), reason: row[1], message: row[2], at: try Instant(parsing: row[3]))
         }
@@ -97,7 +97,7 @@ extension StoreWriter {
     public func recordRejection(of number: Int64, reason: String, message: String) throws {
         guard let change = try StoreReader(db: db).outbox(after: number - 1, limit: 1).first, change.number == number else { return }
         try db.execute(
-            sql: "INSERT OR REPLACE INTO push_rejection (number, change, reason, message, at) VALUES (?, ?, ?, ?, ?)",
+            sql: "INSERT OR REPLACE INTO push_rejection (number, change, reason, message, at) VALUES (?1, oxp_seal(NULL, ?2), ?3, ?4, ?5)",
             arguments: [number, WireCodec().encodeText(change), reason, message, now().description])
         try acknowledge([number])
     }
@@ -105,7 +105,7 @@ extension StoreWriter {
     /// Keeps a change of a kind this build does not know, to apply after an upgrade.
     public func park(replica: ReplicaID, number: Int64, body: String) throws {
         try db.execute(
-            sql: "INSERT OR IGNORE INTO parked_change (replica, number, body) VALUES (?, ?, ?)",
+            sql: "INSERT OR IGNORE INTO parked_change (replica, number, body) VALUES (?1, ?2, oxp_seal(NULL, ?3))",
             arguments: [replica.rawValue, number, body])
     }
 
@@ -136,9 +136,9 @@ extension StoreWriter {
         try db.execute(sql: "DELETE FROM customer WHERE id = ?", arguments: StatementArguments(key))
         // Changes kept aside (refused by the server, or of a kind this build cannot apply yet) go too.
         if !keepingSetAside {
-            try db.execute(sql: "DELETE FROM push_rejection WHERE json_extract(change, '$.customer') = ?", arguments: StatementArguments(key))
+            try db.execute(sql: "DELETE FROM push_rejection WHERE json_extract(oxp_open(NULL, change), '$.customer') = ?", arguments: StatementArguments(key))
         }
-        try db.execute(sql: "DELETE FROM parked_change WHERE json_extract(body, '$.customer') = ?", arguments: StatementArguments(key))
+        try db.execute(sql: "DELETE FROM parked_change WHERE json_extract(oxp_open(NULL, body), '$.customer') = ?", arguments: StatementArguments(key))
         try db.execute(sql: "DELETE FROM outbox WHERE customer_id = ?", arguments: StatementArguments(key))
         return PurgeReport(customer: customer, existed: existed, droppedOutboxChanges: db.changesCount)
     }

@@ -12,48 +12,61 @@ enum HotStatement: Hashable {
         case .appendChange:
             """
             INSERT INTO outbox (number, hlc, customer_id, entity, field, record, kind, value, observed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, oxp_seal(?3, ?8), ?9)
             """
         case .customerExists:
             "SELECT 1 FROM customer WHERE id = ?"
         case .currentValue:
-            "SELECT value FROM field_value WHERE customer_id = ? AND field = ?"
+            "SELECT oxp_open(customer_id, value) FROM field_value WHERE customer_id = ? AND field = ?"
         case .storeField:
             """
-            INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?1, ?2, oxp_seal_field(?1, ?2, ?3), ?4, ?5)
             ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
             """
         case .storeChangedField:
             """
-            INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?1, ?2, ?3, ?4, ?5)
+            INSERT INTO field_value (customer_id, field, value, hlc, replica) VALUES (?1, ?2, oxp_seal_field(?1, ?2, ?3), ?4, ?5)
             ON CONFLICT (customer_id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, replica = excluded.replica
-            WHERE value != excluded.value
+            WHERE oxp_open(customer_id, value) != ?3
             """
         case .clearChangedField:
-            "UPDATE field_value SET value = ?3, hlc = ?4, replica = ?5 WHERE customer_id = ?1 AND field = ?2 AND value != ?3"
+            """
+            UPDATE field_value SET value = oxp_seal_field(?1, ?2, ?3), hlc = ?4, replica = ?5
+            WHERE customer_id = ?1 AND field = ?2 AND oxp_open(customer_id, value) != ?3
+            """
         case .insertCustomer:
             "INSERT OR IGNORE INTO customer (id, hlc, replica) VALUES (?, ?, ?)"
         case .storeSetTag:
             """
-            INSERT INTO set_element (customer_id, field, element, tag, removed_hlc) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO set_element (customer_id, field, element, tag, removed_hlc) VALUES (?1, ?2, oxp_seal_element(?1, ?2, ?3), ?4, ?5)
             ON CONFLICT DO UPDATE SET removed_hlc = excluded.removed_hlc
             """
         case .insertNote:
             "INSERT OR IGNORE INTO note (id, customer_id, author, channel, at, sentiment, follow_up, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         case .insertRevision:
-            "INSERT OR IGNORE INTO note_revision (id, note_id, customer_id, text, author, at, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            """
+            INSERT OR IGNORE INTO note_revision (id, note_id, customer_id, text, author, at, hlc, replica)
+            VALUES (?1, ?2, ?3, oxp_seal(?3, ?4), ?5, ?6, ?7, ?8)
+            """
         case .storeRedaction:
             """
-            INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica)
+            VALUES (?1, ?2, ?3, ?4, oxp_seal(?2, ?5), ?6, ?7)
             ON CONFLICT (note_id) DO UPDATE SET
                 redacted_by = excluded.redacted_by, at = excluded.at, reason = excluded.reason, hlc = excluded.hlc, replica = excluded.replica
             """
         case .insertConsent:
             "INSERT OR IGNORE INTO consent_event (id, customer_id, purpose, status, source, at, observed, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         case .insertLifeEvent:
-            "INSERT OR IGNORE INTO life_event (id, customer_id, type, date, source, confidence, detail, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            """
+            INSERT OR IGNORE INTO life_event (id, customer_id, type, date, source, confidence, detail, hlc, replica)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, oxp_seal(?2, ?7), ?8, ?9)
+            """
         case .insertContact:
-            "INSERT OR IGNORE INTO contact (id, customer_id, channel, purpose, topic, at, outcome, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            """
+            INSERT OR IGNORE INTO contact (id, customer_id, channel, purpose, topic, at, outcome, hlc, replica)
+            VALUES (?1, ?2, ?3, ?4, oxp_seal(?2, ?5), ?6, ?7, ?8, ?9)
+            """
         }
     }
 }

@@ -82,7 +82,7 @@ enum StateSlices {
         if !keys.fields.isEmpty, !present.isEmpty {
             try each(
                 """
-                SELECT customer_id, field, value, hlc FROM field_value
+                SELECT customer_id, field, oxp_open(customer_id, value), hlc FROM field_value
                 WHERE customer_id IN (SELECT value FROM json_each(?1)) AND field IN (SELECT value FROM json_each(?2))
                 """, [customers, list(keys.fields.sorted())], db) { row in
                 states[row[0]]?.registers[row[1]] = StampedValue(value: try JSONValue(parsing: row[2] as String), hlc: try stamp(row[3]))
@@ -91,7 +91,7 @@ enum StateSlices {
         if !keys.guardedFields.isEmpty, !present.isEmpty {
             try each(
                 """
-                SELECT customer_id, field, hlc, value, observed FROM guarded_write
+                SELECT customer_id, field, hlc, oxp_open(customer_id, value), observed FROM guarded_write
                 WHERE customer_id IN (SELECT value FROM json_each(?1)) AND field IN (SELECT value FROM json_each(?2))
                 """, [customers, list(keys.guardedFields.sorted())], db) { row in
                 let write = CausalWrite(
@@ -102,7 +102,7 @@ enum StateSlices {
         if !keys.setFields.isEmpty, !present.isEmpty {
             try each(
                 """
-                SELECT customer_id, field, element, tag, removed_hlc FROM set_element
+                SELECT customer_id, field, oxp_open(customer_id, element), tag, removed_hlc FROM set_element
                 WHERE customer_id IN (SELECT value FROM json_each(?1)) AND field IN (SELECT value FROM json_each(?2))
                 """, [customers, list(keys.setFields.sorted())], db) { row in
                 let removed = try (row[4] as String?).map(stamp)
@@ -117,7 +117,7 @@ enum StateSlices {
         if !keys.noteTexts.isEmpty || !keys.revisions.isEmpty {
             // A note's texts by its id, and revisions named by id (one filed under another note is still taken).
             let sql = """
-                SELECT id, note_id, text, author, at, hlc FROM note_revision
+                SELECT id, note_id, oxp_open(customer_id, text), author, at, hlc FROM note_revision
                 WHERE note_id IN (SELECT value FROM json_each(?1)) OR id IN (SELECT value FROM json_each(?2))
                 """
             try each(sql, [list(keys.noteTexts.keys.sorted()), list(keys.revisions.keys.sorted())], db) { row in
@@ -128,7 +128,7 @@ enum StateSlices {
                 states[owner.rawValue]?.revisions[id] = entry
             }
         }
-        try load(keys.noteTexts, "SELECT note_id, redacted_by, at, reason, hlc FROM note_redaction", idColumn: "note_id", db) { owner, row in
+        try load(keys.noteTexts, "SELECT note_id, redacted_by, at, oxp_open(customer_id, reason), hlc FROM note_redaction", idColumn: "note_id", db) { owner, row in
             let entry = CustomerState.RedactionEntry(by: row[1], at: row[2], reason: row[3], hlc: try stamp(row[4]))
             states[owner]?.redactions[row[0] as String] = entry
         }
@@ -137,12 +137,12 @@ enum StateSlices {
                 purpose: row[1], status: row[2], source: row[3], at: row[4], observed: try GuardedWrites.stamps(row[5]), hlc: try stamp(row[6]))
             states[owner]?.consents[row[0] as String] = entry
         }
-        try load(keys.lifeEvents, "SELECT id, type, date, source, confidence, detail, hlc FROM life_event", db) { owner, row in
+        try load(keys.lifeEvents, "SELECT id, type, date, source, confidence, oxp_open(customer_id, detail), hlc FROM life_event", db) { owner, row in
             let entry = CustomerState.LifeEventEntry(
                 type: row[1], date: row[2], source: row[3], confidence: row[4], detail: row[5], hlc: try stamp(row[6]))
             states[owner]?.lifeEvents[row[0] as String] = entry
         }
-        try load(keys.contacts, "SELECT id, channel, purpose, topic, at, outcome, hlc FROM contact", db) { owner, row in
+        try load(keys.contacts, "SELECT id, channel, purpose, oxp_open(customer_id, topic), at, outcome, hlc FROM contact", db) { owner, row in
             let entry = CustomerState.ContactEntry(
                 channel: row[1], purpose: row[2], topic: row[3], at: row[4], outcome: row[5], hlc: try stamp(row[6]))
             states[owner]?.contacts[row[0] as String] = entry

@@ -67,7 +67,10 @@ extension StoreWriter {
         let stamp = try appendChange(
             customer: customer, entity: .noteRedaction, field: nil, record: note, kind: .appendOnlyLog, value: .object(value))
         try db.cachedStatement(
-            sql: "INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            sql: """
+                INSERT INTO note_redaction (note_id, customer_id, redacted_by, at, reason, hlc, replica)
+                VALUES (?1, ?2, ?3, ?4, oxp_seal(?2, ?5), ?6, ?7)
+                """
         ).execute(arguments: [note.rawValue, customer.rawValue, by, at.description, reason, stamp.description, replica.rawValue])
         try forgetText(of: note)
         return true
@@ -81,17 +84,18 @@ extension StoreWriter {
         try db.cachedStatement(sql: "UPDATE note_revision SET text = NULL WHERE note_id = ?").execute(arguments: [note.rawValue])
         try db.cachedStatement(
             sql: """
-                UPDATE outbox SET value = json_set(value, '$.text', NULL)
-                WHERE ((entity = 'note' AND record = ?1) OR (entity = 'note_revision' AND json_extract(value, '$.note') = ?1))
-                  AND json_extract(value, '$.text') IS NOT NULL
+                UPDATE outbox SET value = oxp_seal(customer_id, json_set(oxp_open(customer_id, value), '$.text', NULL))
+                WHERE ((entity = 'note' AND record = ?1) OR (entity = 'note_revision' AND json_extract(oxp_open(customer_id, value), '$.note') = ?1))
+                  AND json_extract(oxp_open(customer_id, value), '$.text') IS NOT NULL
                 """
         ).execute(arguments: [note.rawValue])
         try db.cachedStatement(
             sql: """
-                UPDATE push_rejection SET change = json_set(change, '$.value.text', NULL)
-                WHERE ((json_extract(change, '$.entity') = 'note' AND json_extract(change, '$.record') = ?1)
-                       OR (json_extract(change, '$.entity') = 'note_revision' AND json_extract(change, '$.value.note') = ?1))
-                  AND json_extract(change, '$.value.text') IS NOT NULL
+                UPDATE push_rejection SET change = oxp_seal(NULL, json_set(oxp_open(NULL, change), '$.value.text', NULL))
+                WHERE ((json_extract(oxp_open(NULL, change), '$.entity') = 'note' AND json_extract(oxp_open(NULL, change), '$.record') = ?1)
+                       OR (json_extract(oxp_open(NULL, change), '$.entity') = 'note_revision'
+                           AND json_extract(oxp_open(NULL, change), '$.value.note') = ?1))
+                  AND json_extract(oxp_open(NULL, change), '$.value.text') IS NOT NULL
                 """
         ).execute(arguments: [note.rawValue])
         try SearchIndex.reindexNote(note, in: db)
@@ -109,7 +113,10 @@ extension StoreWriter {
         id: RecordID, note: RecordID, customer: CustomerID, text: String, author: String, at: Instant, stamp: HybridTimestamp
     ) throws {
         try db.cachedStatement(
-            sql: "INSERT INTO note_revision (id, note_id, customer_id, text, author, at, hlc, replica) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            sql: """
+                INSERT INTO note_revision (id, note_id, customer_id, text, author, at, hlc, replica)
+                VALUES (?1, ?2, ?3, oxp_seal(?3, ?4), ?5, ?6, ?7, ?8)
+                """
         ).execute(arguments: [
             id.rawValue, note.rawValue, customer.rawValue, text, author, at.description, stamp.description, replica.rawValue,
         ])
@@ -168,7 +175,7 @@ extension StoreWriter {
         try db.cachedStatement(
             sql: """
                 INSERT INTO life_event (id, customer_id, type, date, source, confidence, detail, hlc, replica)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, oxp_seal(?2, ?7), ?8, ?9)
                 """
         ).execute(arguments: [
             id.rawValue, customer.rawValue, event.type.rawValue, event.date.description, event.source, event.confidence,
@@ -194,7 +201,7 @@ extension StoreWriter {
         try db.cachedStatement(
             sql: """
                 INSERT INTO contact (id, customer_id, channel, purpose, topic, at, outcome, hlc, replica)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?1, ?2, ?3, ?4, oxp_seal(?2, ?5), ?6, ?7, ?8, ?9)
                 """
         ).execute(arguments: [
             id.rawValue, customer.rawValue, contact.channel.rawValue, contact.purpose, contact.topic, at.description,

@@ -178,6 +178,11 @@ public final class StoreWriter {
         let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customer WHERE id = ?"), arguments: [id.rawValue]) ?? false
         guard !exists else { throw StoreError.customerExists(id) }
         guard try !isErased(id) else { throw StoreError.customerErased(id) }
+        // An encrypted store seals the customer's first changes (in the outbox, before the
+        // customer's row) under its data key, made here.
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO customer_key (customer_id, wrapped) SELECT ?1, key FROM (SELECT oxp_new_key(?1) AS key) WHERE key IS NOT NULL"
+        ).execute(arguments: [id.rawValue])
         let scopeField = ProfileSet.scopes.descriptor
         var scopeStamps: [(String, HybridTimestamp)] = []
         for scope in scopes where !scopeStamps.contains(where: { $0.0 == scope }) {
@@ -195,7 +200,7 @@ public final class StoreWriter {
             .execute(arguments: [id.rawValue, (scopeStamps.first?.1 ?? stamp).description, replica.rawValue])
         knownCustomers.insert(id.rawValue)
         for (scope, scopeStamp) in scopeStamps {
-            try db.cachedStatement(sql: "INSERT INTO set_element (customer_id, field, element, tag) VALUES (?, ?, ?, ?)")
+            try db.cachedStatement(sql: "INSERT INTO set_element (customer_id, field, element, tag) VALUES (?1, ?2, oxp_seal_element(?1, ?2, ?3), ?4)")
                 .execute(arguments: [id.rawValue, scopeField.name, scope, scopeStamp.description])
         }
         try storeField(ProfileField.createdAt.name, value: createdAt.json, stamp: stamp, of: id)
@@ -295,7 +300,7 @@ public final class StoreWriter {
         let stamp = try appendChange(
             customer: customer, entity: .profile, field: field.name, record: nil, kind: .addWinsSet,
             value: ["element": .string(element), "op": "add"])
-        try db.cachedStatement(sql: "INSERT INTO set_element (customer_id, field, element, tag) VALUES (?, ?, ?, ?)")
+        try db.cachedStatement(sql: "INSERT INTO set_element (customer_id, field, element, tag) VALUES (?1, ?2, oxp_seal_element(?1, ?2, ?3), ?4)")
             .execute(arguments: [customer.rawValue, field.name, element, stamp.description])
         return !present
     }
@@ -312,7 +317,10 @@ public final class StoreWriter {
             customer: customer, entity: .profile, field: field.name, record: nil, kind: .addWinsSet,
             value: ["element": .string(element), "op": "remove"], observed: tags)
         try db.cachedStatement(
-            sql: "UPDATE set_element SET removed_hlc = ? WHERE customer_id = ? AND field = ? AND element = ? AND removed_hlc IS NULL"
+            sql: """
+                UPDATE set_element SET removed_hlc = ?1
+                WHERE customer_id = ?2 AND field = ?3 AND element = oxp_seal_element(?2, ?3, ?4) AND removed_hlc IS NULL
+                """
         ).execute(arguments: [stamp.description, customer.rawValue, field.name, element])
         return true
     }
@@ -325,7 +333,10 @@ public final class StoreWriter {
     private func liveTags(of element: String, in field: String, of customer: CustomerID) throws -> [HybridTimestamp] {
         try String.fetchAll(
             db.cachedStatement(
-                sql: "SELECT tag FROM set_element WHERE customer_id = ? AND field = ? AND element = ? AND removed_hlc IS NULL ORDER BY tag"
+                sql: """
+                    SELECT tag FROM set_element
+                    WHERE customer_id = ?1 AND field = ?2 AND element = oxp_seal_element(?1, ?2, ?3) AND removed_hlc IS NULL ORDER BY tag
+                    """
             ),
             arguments: [customer.rawValue, field, element]
         ).map { try HybridTimestamp(parsing: $0) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OxpeckerStore
 
 /// `oxpecker init`: creates a new, empty store and prints its replica id.
@@ -6,13 +7,49 @@ struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create a new store file and print its replica id.",
-        discussion: "Refuses to overwrite an existing file.")
+        discussion: """
+            Refuses to overwrite an existing file.
+
+            --encrypted makes a store whose personal data (names, birth date, tax residence, free-text \\
+            fields, interests and tags, note texts, redaction reasons, life-event details, contact topics, \\
+            the outbox and the search index) is sealed with AES-GCM under a key of each customer, wrapped \\
+            by the store's key. The key: --key-file PATH (a new random key is written there, mode 0600, \\
+            if the file does not exist), $OXPECKER_STORE_KEY, or a passphrase in $OXPECKER_STORE_PASSPHRASE \\
+            (stretched with scrypt). Every later command needs the same key. Keep a copy of the key file \\
+            apart from the store: without it the personal data cannot be read by anyone, Oxpecker included.
+            """)
 
     @OptionGroup var location: StoreLocation
 
+    @Flag(help: "Encrypt the store's personal data under a key (see the discussion above).")
+    var encrypted = false
+
     func run() throws {
-        let store = try CustomerStore.create(at: location.path)
+        var options = StoreOptions()
+        if encrypted {
+            options.key = try newStoreKey()
+        } else if try location.key() != nil {
+            throw InputError.usage("a key was given for a plain store: add --encrypted, or give no key")
+        }
+        let store = try CustomerStore.create(at: location.path, options: options)
         defer { try? store.close() }
         Console.out(store.replica.rawValue)
+    }
+
+    /// The key the new store is made with: the key file's (a new key written there if
+    /// there is no file yet), else the one from the environment.
+    private func newStoreKey() throws -> StoreKey {
+        if let path = location.keyFilePath, !FileManager.default.fileExists(atPath: path) {
+            guard !FileManager.default.fileExists(atPath: location.path) else { throw StoreError.storeExists(path: location.path) }
+            let key = StoreKey.generate()
+            try key.writeKeyFile(to: path)
+            Console.error("wrote a new store key to '\(path)' (mode 0600): keep a copy apart from the store; without it the data is lost")
+            return key
+        }
+        guard let key = try location.key() else {
+            throw InputError.usage(
+                "an encrypted store needs a key: --key-file PATH (made if missing), $\(StoreKey.environmentVariable) or $\(StoreKey.passphraseVariable)")
+        }
+        return key
     }
 }

@@ -15,6 +15,8 @@ enum ExitStatus: Int32 {
     case syncFailed = 7
     /// `oxpecker may-contact`: the contact gate says no (a scriptable answer, not a failure).
     case mayNotContact = 8
+    /// An encrypted store without its key or with a wrong one; a key for a plain store; an unusable key.
+    case keyProblem = 9
 }
 
 /// A mistake the command line itself detects, before or besides the store.
@@ -73,6 +75,7 @@ struct CommandFailure {
         case .unknownField, .invalidValue, .invalidInput: .invalidInput
         case .customerExists, .customerErased, .noteRedacted: .refused
         case .storeNotFound, .storeExists, .notAnOxpeckerStore, .schemaTooNew, .storageFull, .database: .storeProblem
+        case .keyRequired, .wrongKey, .notEncrypted, .keyUnusable: .keyProblem
         }
     }
 }

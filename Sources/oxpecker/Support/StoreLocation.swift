@@ -2,10 +2,13 @@ import ArgumentParser
 import Foundation
 import OxpeckerStore
 
-/// The `--store` option every command shares, and how the store file is found and opened.
+/// The `--store` and `--key-file` options every command shares, and how the store
+/// file and its key are found and the store opened.
 struct StoreLocation: ParsableArguments {
     /// The environment variable naming the store when `--store` is not given.
     static let environmentVariable = "OXPECKER_STORE"
+    /// The environment variable naming the key file when `--key-file` is not given.
+    static let keyFileVariable = "OXPECKER_STORE_KEY_FILE"
     /// The store file used when neither `--store` nor the environment names one.
     static let defaultFileName = "customers.oxpecker"
 
@@ -16,6 +19,14 @@ struct StoreLocation: ParsableArguments {
             valueName: "path"))
     var store: String?
 
+    @Option(
+        name: .customLong("key-file"),
+        help: ArgumentHelp(
+            "An encrypted store's key file, readable by its owner only (default: $\(StoreLocation.keyFileVariable); "
+                + "else the key in $\(StoreKey.environmentVariable) or a passphrase in $\(StoreKey.passphraseVariable)).",
+            valueName: "path"))
+    var keyFile: String?
+
     /// The path the command works on.
     var path: String {
         if let store, !store.isEmpty { return store }
@@ -25,9 +36,35 @@ struct StoreLocation: ParsableArguments {
         return Self.defaultFileName
     }
 
+    /// The key file named by `--key-file` or the environment, if any.
+    var keyFilePath: String? {
+        if let keyFile, !keyFile.isEmpty { return keyFile }
+        if let fromEnvironment = ProcessInfo.processInfo.environment[Self.keyFileVariable], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return nil
+    }
+
+    /// The key given, if any: a key file, else the key, else a passphrase from the environment.
+    /// Giving more than one is refused (which would win is a guess).
+    func key() throws -> StoreKey? {
+        let environment = ProcessInfo.processInfo.environment
+        let encoded = environment[StoreKey.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let passphrase = environment[StoreKey.passphraseVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let given = [keyFilePath != nil, encoded != nil, passphrase != nil].filter { $0 }.count
+        guard given <= 1 else {
+            throw InputError.usage(
+                "give one store key: --key-file (or $\(Self.keyFileVariable)), $\(StoreKey.environmentVariable) or $\(StoreKey.passphraseVariable)")
+        }
+        if let keyFilePath { return try StoreKey.keyFile(keyFilePath) }
+        if let encoded { return try StoreKey.encoded(encoded) }
+        if let passphrase { return try StoreKey.passphrase(passphrase) }
+        return nil
+    }
+
     /// Opens the existing store; never creates one.
     func open(durability: Durability = .full) throws -> CustomerStore {
-        try CustomerStore.open(at: path, options: StoreOptions(durability: durability))
+        try CustomerStore.open(at: path, options: StoreOptions(durability: durability, key: key()))
     }
 
     /// Opens the store, runs `body` on it, and closes it.

@@ -43,7 +43,7 @@ public final class PostgresServerStorage: ServerStorage {
                 for try await _ in try await client.query("SELECT 1", logger: logger) {}
             }
             // Reached: the migrations may take long (another instance's first, a rewrite of a large log).
-            try await PostgresFailure.guarding("applying migrations", limit: nil) {
+            _ = try await PostgresFailure.guarding("applying migrations", limit: nil) {
                 try await PostgresSchema.migrate(client, logger: logger)
             }
             let replica = try await PostgresFailure.guarding("reading the server's replica", limit: settings.connectTimeout * 2) {

@@ -41,7 +41,7 @@ struct Oxpecker: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, CustomerCommand.self, NoteCommand.self, ConsentCommand.self, LifeEventCommand.self,
+            InitCommand.self, EncryptCommand.self, RekeyCommand.self, CustomerCommand.self, NoteCommand.self, ConsentCommand.self, LifeEventCommand.self,
             ContactCommand.self, ShowCommand.self, ListCommand.self, SearchCommand.self, ExportCommand.self,
             OutboxCommand.self, FieldsCommand.self, ImportCommand.self,
             SyncCommand.self, ConflictsCommand.self,

@@ -45,4 +45,24 @@ struct EncryptionCommandTests {
         #expect(plainWithKey.status == 2 && plainWithKey.stderr.contains("add --encrypted"))
         #expect(!FileManager.default.fileExists(atPath: folder.path("test.oxpecker")))
     }
+
+    @Test("encrypt a plain store in place, then rekey it: each key opens it while it is the store's, and the data stays")
+    func encryptAndRekey() async throws {
+        let folder = try TemporaryFolder()
+        let cli = folder.oxpecker()
+        try await cli.ok(["init"])
+        try await cli.ok(["customer", "add", "c-1", "--legal-name", "Jana Nováková"])
+        let first = folder.path("first.key")
+        try await cli.ok(["encrypt", "--key-file", first])
+        #expect(try await cli.run(["show", "c-1"]).status == 9)
+        #expect(try await cli.ok(["show", "c-1", "--key-file", first]).stdout.contains("Jana Nováková"))
+        let second = folder.path("second.key")
+        try await cli.ok(["rekey", "--key-file", first, "--new-key-file", second])
+        #expect(try await cli.run(["show", "c-1", "--key-file", first]).status == 9)
+        #expect(try await cli.ok(["show", "c-1", "--key-file", second]).stdout.contains("Jana Nováková"))
+        let again = try await cli.run(["encrypt", "--key-file", second])
+        #expect(again.status == 9 && again.stderr.contains("encrypted already"))
+        let bytes = FileManager.default.contents(atPath: folder.path("test.oxpecker")) ?? Data()
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("Nováková"))
+    }
 }

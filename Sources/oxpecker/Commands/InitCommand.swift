@@ -26,30 +26,15 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         var options = StoreOptions()
+        // Refused before a key file is written for it.
+        guard !FileManager.default.fileExists(atPath: location.path) else { throw StoreError.storeExists(path: location.path) }
         if encrypted {
-            options.key = try newStoreKey()
+            options.key = try location.newKey()
         } else if try location.key() != nil {
             throw InputError.usage("a key was given for a plain store: add --encrypted, or give no key")
         }
         let store = try CustomerStore.create(at: location.path, options: options)
         defer { try? store.close() }
         Console.out(store.replica.rawValue)
-    }
-
-    /// The key the new store is made with: the key file's (a new key written there if
-    /// there is no file yet), else the one from the environment.
-    private func newStoreKey() throws -> StoreKey {
-        if let path = location.keyFilePath, !FileManager.default.fileExists(atPath: path) {
-            guard !FileManager.default.fileExists(atPath: location.path) else { throw StoreError.storeExists(path: location.path) }
-            let key = StoreKey.generate()
-            try key.writeKeyFile(to: path)
-            Console.error("wrote a new store key to '\(path)' (mode 0600): keep a copy apart from the store; without it the data is lost")
-            return key
-        }
-        guard let key = try location.key() else {
-            throw InputError.usage(
-                "an encrypted store needs a key: --key-file PATH (made if missing), $\(StoreKey.environmentVariable) or $\(StoreKey.passphraseVariable)")
-        }
-        return key
     }
 }

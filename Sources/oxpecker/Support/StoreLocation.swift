@@ -62,6 +62,22 @@ struct StoreLocation: ParsableArguments {
         return nil
     }
 
+    /// The key a store is being encrypted with: the key file's (a new random key is
+    /// written there, mode 0600, if there is no file yet), else the one from the environment.
+    func newKey() throws -> StoreKey {
+        if let path = keyFilePath, !FileManager.default.fileExists(atPath: path) {
+            let key = StoreKey.generate()
+            try key.writeKeyFile(to: path)
+            Console.error("wrote a new store key to '\(path)' (mode 0600): keep a copy apart from the store; without it the data is lost")
+            return key
+        }
+        guard let key = try key() else {
+            throw InputError.usage(
+                "an encrypted store needs a key: --key-file PATH (made if missing), $\(StoreKey.environmentVariable) or $\(StoreKey.passphraseVariable)")
+        }
+        return key
+    }
+
     /// Opens the existing store; never creates one.
     func open(durability: Durability = .full) throws -> CustomerStore {
         try CustomerStore.open(at: path, options: StoreOptions(durability: durability, key: key()))

@@ -247,4 +247,46 @@ struct EncryptedStoreTests {
         #expect(PersonalData.fields.union(PersonalData.clearFields) == names)
         #expect(PersonalData.fields.isDisjoint(with: PersonalData.clearFields))
     }
+
+    @Test("a plain store encrypted in place: everything reads back, search works, no personal word is left in its files")
+    func encryptInPlace() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.oxpecker")
+        let plain = try CustomerStore.create(at: path)
+        try await Self.writeScenario(plain)
+        let before = try await Self.export(plain)
+        try plain.close()
+        let key = StoreKey.generate()
+        try CustomerStore.encrypt(at: path, key: key)
+        #expect(throws: StoreError.keyRequired(path: path)) { try CustomerStore.open(at: path) }
+        #expect(throws: StoreError.self) { try CustomerStore.encrypt(at: path, key: key) }  // encrypted already
+        let sealed = try CustomerStore.open(at: path, options: StoreOptions(key: key))
+        #expect(try await Self.export(sealed) == before)
+        #expect(try await sealed.read { try $0.search("krkono") }.count == 1)
+        try await sealed.write { try $0.createCustomer("c-3"); try $0.set(.legalName, to: "Nová Zákaznice", of: "c-3") }
+        #expect(try await sealed.read { try $0.search("zakaz") }.map(\.customer) == ["c-3"])
+        try sealed.close()
+        for word in Self.secrets + ["Zákaznice"] {
+            #expect(!(try Self.filesHold(word, store: path)), "'\(word)' is readable after encrypting the store")
+        }
+    }
+
+    @Test("rekey: the new key opens the store with every value, the old one no longer does, a wrong old key changes nothing")
+    func rekey() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("sealed.oxpecker")
+        let old = StoreKey.generate()
+        let store = try CustomerStore.create(at: path, options: StoreOptions(key: old))
+        try await Self.writeScenario(store)
+        let before = try await Self.export(store)
+        try store.close()
+        #expect(throws: StoreError.wrongKey(path: path)) { try CustomerStore.rekey(at: path, from: .generate(), to: .generate()) }
+        let new = try StoreKey.passphrase("a new passphrase for the store")
+        try CustomerStore.rekey(at: path, from: old, to: new)
+        #expect(throws: StoreError.wrongKey(path: path)) { try CustomerStore.open(at: path, options: StoreOptions(key: old)) }
+        let again = try CustomerStore.open(at: path, options: StoreOptions(key: new))
+        #expect(try await Self.export(again) == before)
+        #expect(try await again.read { try $0.search("novak") }.count == 1)
+        try again.close()
+    }
 }

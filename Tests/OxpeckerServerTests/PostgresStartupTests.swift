@@ -31,22 +31,35 @@ struct PostgresStartupTests {
         var storages: [any ServerStorage] = []
         defer { database.removeLater(closing: storages) }
         let statementTimeout = Duration.seconds(1)
-        // Another instance migrating: it holds the migrations' advisory lock ('oxpmigr') in its transaction.
+        // Whether the migrations' lock ('oxpmigr': classid and objid are its two halves) of this test's
+        // database is held (granted) or waited for (not granted) once, polled for up to a minute: on a
+        // loaded machine a connection can take seconds to reach it, and other tests hold other advisory locks.
+        func seen(granted: Bool) async throws -> Bool {
+            for _ in 0..<1200 {
+                let sql = """
+                    SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND classid = 7305328 AND objid = 1835624306
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND \(granted ? "" : "NOT ")granted
+                    """
+                if try await database.count(sql) == 1 { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+        // Another instance migrating: it holds the migrations' advisory lock ('oxpmigr') in its transaction until released.
+        let release = AsyncStream<Void>.makeStream()
         let holding = Task {
             try await database.inTransaction { connection in
                 for try await _ in try await connection.query("SELECT pg_advisory_xact_lock(\(Int64(0x6F78_706D_6967_72)))", logger: connection.logger) {}
-                try await Task.sleep(for: statementTimeout * 3)
+                for await _ in release.stream {}
             }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await seen(granted: true), "the other instance never took the migrations' lock")
         let starting = Task { try await database.openStorage(statementTimeout: statementTimeout) }
-        // The new instance waits on that very lock (not on anything else, not failing at once).
-        var waited = false
-        for _ in 0..<100 where !waited {
-            waited = try await database.count("SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1
-            if !waited { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        // The new instance waits on that very lock (not on anything else, not failing at once) past its statement timeout.
+        let waited = try await seen(granted: false)
         #expect(waited, "the starting instance never waited for the migrations' lock")
+        try await Task.sleep(for: statementTimeout * 2)
+        release.continuation.finish()
         try await holding.value
         let storage = try await starting.value
         storages = [storage]

@@ -43,15 +43,7 @@ extension CustomerStore {
                         DELETE FROM search_index;
                         """)
                 // The index again, from the sealed state: blind tokens only.
-                for (source, ref, customer) in try Row.fetchAll(db, sql: "SELECT source, ref, customer_id FROM search_document")
-                    .map({ ($0[0] as String, $0[1] as String, $0[2] as String) })
-                {
-                    if source == "name" {
-                        try SearchIndex.reindexName(of: CustomerID(unchecked: customer), in: db)
-                    } else {
-                        try SearchIndex.reindexNote(RecordID(unchecked: ref), in: db)
-                    }
-                }
+                try SearchIndex.indexAll(in: db)
                 try db.execute(sql: "INSERT INTO search_index (search_index) VALUES ('optimize')")
             }
             try pool.writeWithoutTransaction { db in

@@ -87,7 +87,7 @@ enum SealFunctions {
         guard sqlite3_prepare_v2(connection, "SELECT wrapped FROM customer_key WHERE customer_id = ?", -1, &statement, nil) == SQLITE_OK
         else { throw SealError("cannot read customer_key: \(String(cString: sqlite3_errmsg(connection)))") }
         defer { sqlite3_finalize(statement) }
-        sqlite3_bind_text(statement, 1, customer, -1, sqliteTransientDestructor)
+        sqlite3_bind_text(statement, 1, customer, -1, sqliteTransient)
         guard sqlite3_step(statement) == SQLITE_ROW else { return nil }
         let count = Int(sqlite3_column_bytes(statement, 0))
         guard let bytes = sqlite3_column_blob(statement, 0) else { return nil }
@@ -95,7 +95,7 @@ enum SealFunctions {
     }
 
     fileprivate static func resultBlob(_ context: OpaquePointer?, _ data: Data) {
-        data.withUnsafeBytes { sqlite3_result_blob(context, $0.baseAddress, Int32($0.count), sqliteTransientDestructor) }
+        data.withUnsafeBytes { sqlite3_result_blob(context, $0.baseAddress, Int32($0.count), sqliteTransient) }
     }
 }
 
@@ -116,8 +116,6 @@ private let releaseBox: @convention(c) (UnsafeMutableRawPointer?) -> Void = { bo
     if let box { Unmanaged<RingBox>.fromOpaque(box).release() }
 }
 
-/// SQLite copies bound and returned bytes (`SQLITE_TRANSIENT`, a C macro Swift does not import).
-private let sqliteTransientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 private func passThrough(_ context: OpaquePointer?, _ value: OpaquePointer?) {
     sqlite3_result_value(context, value)
@@ -132,23 +130,26 @@ private let sealCallback: SealFunctions.SQLiteFunction = { context, _, arguments
 }
 
 private let sealFieldCallback: SealFunctions.SQLiteFunction = { context, _, arguments in
-    SealFunctions.run(context, arguments) { ring, arguments in
-        guard let ring, sqlite3_value_type(arguments[2]) == SQLITE_TEXT,
-            let field = SealFunctions.text(arguments[1]), PersonalData.fields.contains(field)
-        else { return passThrough(context, arguments[2]) }
-        let key = try SealFunctions.key(ring, customer: SealFunctions.text(arguments[0]), context: context!)
-        SealFunctions.resultBlob(context, try KeyRing.seal(SealFunctions.textBytes(arguments[2]), key: key.key, context: key.context))
-    }
+    sealPersonal(context, arguments, deterministic: false)
 }
 
 private let sealElementCallback: SealFunctions.SQLiteFunction = { context, _, arguments in
+    sealPersonal(context, arguments, deterministic: true)
+}
+
+/// `oxp_seal_field` and `oxp_seal_element`: (customer, field, value) sealed if the field holds
+/// personal data; an element deterministically, with its field in the nonce.
+private func sealPersonal(_ context: OpaquePointer?, _ arguments: UnsafeMutablePointer<OpaquePointer?>?, deterministic: Bool) {
     SealFunctions.run(context, arguments) { ring, arguments in
         guard let ring, sqlite3_value_type(arguments[2]) == SQLITE_TEXT,
             let field = SealFunctions.text(arguments[1]), PersonalData.fields.contains(field)
         else { return passThrough(context, arguments[2]) }
         let key = try SealFunctions.key(ring, customer: SealFunctions.text(arguments[0]), context: context!)
-        let sealed = try KeyRing.sealDeterministic(
-            SealFunctions.textBytes(arguments[2]), key: key.key, context: key.context, scope: field)
+        let value = SealFunctions.textBytes(arguments[2])
+        let sealed =
+            deterministic
+            ? try KeyRing.sealDeterministic(value, key: key.key, context: key.context, scope: field)
+            : try KeyRing.seal(value, key: key.key, context: key.context)
         SealFunctions.resultBlob(context, sealed)
     }
 }
@@ -165,7 +166,7 @@ private let openCallback: SealFunctions.SQLiteFunction = { context, _, arguments
         } else {
             throw SealError("a sealed value of customer '\(SealFunctions.text(arguments[0]) ?? "-")' does not open (damaged or moved)")
         }
-        opened.withUnsafeBytes { sqlite3_result_text(context, $0.baseAddress, Int32($0.count), sqliteTransientDestructor) }
+        opened.withUnsafeBytes { sqlite3_result_text(context, $0.baseAddress, Int32($0.count), sqliteTransient) }
     }
 }
 
@@ -178,7 +179,7 @@ private let newKeyCallback: SealFunctions.SQLiteFunction = { context, _, argumen
 
 private func resultText(_ context: OpaquePointer?, _ text: String) {
     var text = text
-    text.withUTF8 { sqlite3_result_text(context, $0.baseAddress, Int32($0.count), sqliteTransientDestructor) }
+    text.withUTF8 { sqlite3_result_text(context, $0.baseAddress, Int32($0.count), sqliteTransient) }
 }
 
 private let searchBodyCallback: SealFunctions.SQLiteFunction = { context, _, arguments in

@@ -133,14 +133,7 @@ public struct StoreReader {
     private func documentText(_ source: SearchHit.Source, ref: String, customer: String) throws -> String {
         switch source {
         case .name:
-            let names = try String.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT oxp_open(customer_id, value) FROM field_value
-                        WHERE customer_id = ? AND field IN ('legal_name', 'preferred_name') ORDER BY field
-                        """),
-                arguments: [customer])
-            return names.compactMap { try? JSONValue(parsing: $0).stringValue }.joined(separator: " ")
+            return try SearchIndex.names(of: CustomerID(unchecked: customer), in: db)
         case .note:
             return try String.fetchOne(
                 db.cachedStatement(

@@ -167,14 +167,7 @@ enum StoreSchema {
                     body, tokenize = 'unicode61 remove_diacritics 2'
                 );
                 """)
-        let customers = try String.fetchAll(db, sql: "SELECT id FROM customer")
-        for id in customers {
-            try SearchIndex.reindexName(of: CustomerID(unchecked: id), in: db)
-        }
-        let notes = try String.fetchAll(db, sql: "SELECT id FROM note")
-        for id in notes {
-            try SearchIndex.reindexNote(RecordID(unchecked: id), in: db)
-        }
+        try SearchIndex.indexAll(in: db)
     }
 
     /// v3: what merging remote changes and syncing need: every write of a guarded field

@@ -11,8 +11,12 @@ enum SearchIndex {
     private static let sortedNameFields = nameFields.sorted()
 
     static func reindexName(of customer: CustomerID, in db: Database) throws {
-        // Both names in one row, in field-name order, by primary-key lookups (an IN list
-        // would build a temporary index on every call).
+        try replace(source: "name", ref: customer.rawValue, customer: customer.rawValue, body: try names(of: customer, in: db), in: db)
+    }
+
+    /// The text of a customer's name document: its names, in field-name order.
+    static func names(of customer: CustomerID, in db: Database) throws -> String {
+        // Both names in one row, by primary-key lookups (an IN list would build a temporary index on every call).
         let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
@@ -20,9 +24,18 @@ enum SearchIndex {
                         (SELECT oxp_open(customer_id, value) FROM field_value WHERE customer_id = ?1 AND field = ?3)
                     """),
             arguments: [customer.rawValue, sortedNameFields[0], sortedNameFields[1]])
-        let names = [row?[0] as String?, row?[1] as String?].compactMap { $0 }
-            .compactMap { try? JSONValue(parsing: $0).stringValue }
-        try replace(source: "name", ref: customer.rawValue, customer: customer.rawValue, body: names.joined(separator: " "), in: db)
+        return [row?[0] as String?, row?[1] as String?].compactMap { $0 }
+            .compactMap { try? JSONValue(parsing: $0).stringValue }.joined(separator: " ")
+    }
+
+    /// Indexes every customer's names and every note's text (a new index, or one emptied).
+    static func indexAll(in db: Database) throws {
+        for id in try String.fetchAll(db, sql: "SELECT id FROM customer") {
+            try reindexName(of: CustomerID(unchecked: id), in: db)
+        }
+        for id in try String.fetchAll(db, sql: "SELECT id FROM note") {
+            try reindexNote(RecordID(unchecked: id), in: db)
+        }
     }
 
     static func reindexNote(_ note: RecordID, in db: Database) throws {

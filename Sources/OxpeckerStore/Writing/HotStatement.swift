@@ -113,4 +113,4 @@ extension StoreWriter {
 }
 
 /// SQLite copies bound bytes (`SQLITE_TRANSIENT`, a C macro Swift does not import).
-private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

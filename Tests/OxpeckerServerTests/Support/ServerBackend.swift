@@ -108,36 +108,34 @@ final class TestDatabase: Sendable {
 
     /// Runs `sql` on this test's PostgreSQL database, as an operator with `psql` would.
     func execute(_ sql: String) async throws {
-        let settings = try PostgresSettings(url: try #require(postgresURL))
-        let client = PostgresClient(configuration: try settings.clientConfiguration())
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            try await client.query(PostgresQuery(unsafeSQL: sql))
-            group.cancelAll()
-        }
+        try await withClient { client in _ = try await client.query(PostgresQuery(unsafeSQL: sql)) }
     }
 
     /// Runs `body` inside a transaction of its own on this test's PostgreSQL database.
     func inTransaction(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
-        let settings = try PostgresSettings(url: try #require(postgresURL))
-        let client = PostgresClient(configuration: try settings.clientConfiguration())
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+        try await withClient { client in
             try await client.withTransaction(logger: Logger(label: "oxpecker-test.postgres")) { try await body($0) }
-            group.cancelAll()
         }
     }
 
     /// The first column of the first row `sql` returns on this test's PostgreSQL database.
     func count(_ sql: String) async throws -> Int {
-        let settings = try PostgresSettings(url: try #require(postgresURL))
-        let client = PostgresClient(configuration: try settings.clientConfiguration())
-        return try await withThrowingTaskGroup(of: Int?.self) { group in
-            group.addTask { await client.run(); return nil }
+        try await withClient { client in
             var value = 0
             for try await count in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int.self) { value = count }
-            group.cancelAll()
             return value
+        }
+    }
+
+    /// Runs `body` with a client of its own to this test's PostgreSQL database, closed after.
+    private func withClient<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        let settings = try PostgresSettings(url: try #require(postgresURL))
+        let client = PostgresClient(configuration: try settings.clientConfiguration())
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { await client.run(); return nil }
+            let result = try await body(client)
+            group.cancelAll()
+            return result
         }
     }
 

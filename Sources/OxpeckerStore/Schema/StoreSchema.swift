@@ -8,7 +8,9 @@ enum StoreSchema {
     static let applicationID: Int32 = 0x4F58_504B
 
     /// The schema versions, in order; a store's version is the number of them it has applied.
-    static let migrationNames = ["v1-customer-context", "v2-full-text-search", "v3-remote-changes", "v4-encryption"]
+    static let migrationNames = [
+        "v1-customer-context", "v2-full-text-search", "v3-remote-changes", "v4-encryption", "v5-pushed-changes",
+    ]
 
     /// The schema version this build writes.
     static var currentVersion: Int { migrationNames.count }
@@ -31,6 +33,10 @@ enum StoreSchema {
         migrator.registerMigration(migrationNames[3]) { db in
             try StoreEncryption.createTables(db)
             try db.execute(sql: "PRAGMA user_version = 4")
+        }
+        migrator.registerMigration(migrationNames[4]) { db in
+            try createPushedChanges(db)
+            try db.execute(sql: "PRAGMA user_version = 5")
         }
         return migrator
     }
@@ -217,6 +223,30 @@ enum StoreSchema {
                     message TEXT NOT NULL,
                     at TEXT NOT NULL
                 );
+                """)
+    }
+
+    /// v5: the store's own changes the server acknowledged, kept after they leave the outbox
+    /// (``StoreWriter/acknowledge(_:)``), and the server replica the store last synced with: a
+    /// server restored from a backup answers with a new replica id and lacks what was pushed
+    /// after the backup; the store then pushes those changes again
+    /// (``StoreWriter/requeuePushedChanges()``). Changes acknowledged before this version are not kept.
+    private static func createPushedChanges(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE pushed_change (
+                    number INTEGER PRIMARY KEY,
+                    hlc TEXT NOT NULL,
+                    customer_id TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    field TEXT,
+                    record TEXT,
+                    kind TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    observed TEXT
+                );
+                CREATE INDEX pushed_change_by_customer ON pushed_change(customer_id);
+                ALTER TABLE sync_state ADD COLUMN server_replica TEXT;
                 """)
     }
 }

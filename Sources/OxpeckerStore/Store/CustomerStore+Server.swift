@@ -47,6 +47,14 @@ extension CustomerStore {
         }
     }
 
+    /// Checks, without changing anything, that `path` is a server state store this build can
+    /// open: an SQLite file with the store's application id, no migration beyond this build's
+    /// and `migrations`. Throws ``StoreError/notAnOxpeckerStore(path:reason:)`` or
+    /// ``StoreError/schemaTooNew(found:supported:)``.
+    public static func checkServerState(at path: String, migrations: [ServerMigration]) throws {
+        try checkIdentity(path: path, alsoKnown: migrations.map(\.name))
+    }
+
     /// A write transaction with the store's writer and the database itself, for
     /// the server's own tables.
     public func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (StoreWriter, Database) throws -> T) async throws -> T {

@@ -16,10 +16,14 @@ public struct SyncCheckpoint: Sendable, Hashable {
     public var server: String?
     /// When the last sync finished.
     public var lastSyncAt: Instant?
+    /// The replica id of the server's log this store syncs with, as its hello announced it; a
+    /// new one (a server restored from a backup, or another server) means that log may lack
+    /// what this store pushed (see ``StoreWriter/requeuePushedChanges()``).
+    public var serverReplica: ReplicaID?
 
     public init(
         pullCursor: String? = nil, bootstrapPage: String? = nil, bootstrapResumeCursor: String? = nil,
-        bootstrapped: Bool = false, server: String? = nil, lastSyncAt: Instant? = nil
+        bootstrapped: Bool = false, server: String? = nil, lastSyncAt: Instant? = nil, serverReplica: ReplicaID? = nil
     ) {
         self.pullCursor = pullCursor
         self.bootstrapPage = bootstrapPage
@@ -27,6 +31,7 @@ public struct SyncCheckpoint: Sendable, Hashable {
         self.bootstrapped = bootstrapped
         self.server = server
         self.lastSyncAt = lastSyncAt
+        self.serverReplica = serverReplica
     }
 }
 
@@ -52,11 +57,18 @@ extension StoreReader {
     /// The store's sync checkpoint.
     public func syncCheckpoint() throws -> SyncCheckpoint {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT pull_cursor, bootstrap_page, bootstrap_resume_cursor, bootstrapped, server, last_sync_at FROM sync_state")
+            db,
+            sql: "SELECT pull_cursor, bootstrap_page, bootstrap_resume_cursor, bootstrapped, server, last_sync_at, server_replica FROM sync_state")
         else { return SyncCheckpoint() }
         return SyncCheckpoint(
             pullCursor: row[0], bootstrapPage: row[1], bootstrapResumeCursor: row[2], bootstrapped: row[3], server: row[4],
-            lastSyncAt: try (row[5] as String?).map { try Instant(parsing: $0) })
+            lastSyncAt: try (row[5] as String?).map { try Instant(parsing: $0) }, serverReplica: (row[6] as String?).flatMap(ReplicaID.init(rawValue:)))
+    }
+
+    /// How many of the store's own changes the server acknowledged are kept, to be pushed again
+    /// should the server lose them (``StoreWriter/requeuePushedChanges()``).
+    public func pushedChangeCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM pushed_change") ?? 0
     }
 
     /// Pushed changes the server refused for good, oldest first.
@@ -79,18 +91,51 @@ extension StoreWriter {
         try db.execute(
             sql: """
                 UPDATE sync_state SET pull_cursor = ?, bootstrap_page = ?, bootstrap_resume_cursor = ?, bootstrapped = ?,
-                    server = ?, last_sync_at = ?
+                    server = ?, last_sync_at = ?, server_replica = ?
                 """,
             arguments: [
                 checkpoint.pullCursor, checkpoint.bootstrapPage, checkpoint.bootstrapResumeCursor, checkpoint.bootstrapped,
-                checkpoint.server, checkpoint.lastSyncAt?.description,
+                checkpoint.server, checkpoint.lastSyncAt?.description, checkpoint.serverReplica?.rawValue,
             ])
     }
 
     /// Removes changes from the outbox once the server has them (accepted, or a duplicate of an earlier push).
+    /// They are kept as pushed changes (``requeuePushedChanges()``): a server restored from an
+    /// older backup no longer has them, and this store is then the only place they are left.
     public func acknowledge(_ numbers: some Sequence<Int64>) throws {
+        let keep = try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO pushed_change (number, hlc, customer_id, entity, field, record, kind, value, observed)
+                SELECT number, hlc, customer_id, entity, field, record, kind, value, observed FROM outbox WHERE number = ?
+                """)
+        let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE number = ?")
+        for number in numbers {
+            try keep.execute(arguments: [number])
+            try remove.execute(arguments: [number])
+        }
+    }
+
+    /// Removes changes from the outbox without keeping them as pushed: the server took them
+    /// nowhere (a change of an erased customer, dropped; one refused for good, kept aside).
+    public func discardFromOutbox(_ numbers: some Sequence<Int64>) throws {
         let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE number = ?")
         for number in numbers { try statement.execute(arguments: [number]) }
+    }
+
+    /// Puts every change the server acknowledged back in the outbox, under its own number,
+    /// to be pushed again: the server's log is not the one that acknowledged them (it was
+    /// restored from a backup, see `oxpecker-server restore`). A push is idempotent by
+    /// (replica, number): those the server still has are answered `duplicate`. Returns how many.
+    @discardableResult
+    public func requeuePushedChanges() throws -> Int {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO outbox (number, hlc, customer_id, entity, field, record, kind, value, observed)
+                SELECT number, hlc, customer_id, entity, field, record, kind, value, observed FROM pushed_change
+                """)
+        let requeued = db.changesCount
+        try db.execute(sql: "DELETE FROM pushed_change")
+        return requeued
     }
 
     /// Moves a change the server refused for good out of the outbox, keeping it with the reason.
@@ -99,7 +144,7 @@ extension StoreWriter {
         try db.execute(
             sql: "INSERT OR REPLACE INTO push_rejection (number, change, reason, message, at) VALUES (?1, oxp_seal(NULL, ?2), ?3, ?4, ?5)",
             arguments: [number, WireCodec().encodeText(change), reason, message, now().description])
-        try acknowledge([number])
+        try discardFromOutbox([number])
     }
 
     /// Keeps a change of a kind this build does not know, to apply after an upgrade.
@@ -139,6 +184,7 @@ extension StoreWriter {
             try db.execute(sql: "DELETE FROM push_rejection WHERE json_extract(oxp_open(NULL, change), '$.customer') = ?", arguments: StatementArguments(key))
         }
         try db.execute(sql: "DELETE FROM parked_change WHERE json_extract(oxp_open(NULL, body), '$.customer') = ?", arguments: StatementArguments(key))
+        try db.execute(sql: "DELETE FROM pushed_change WHERE customer_id = ?", arguments: StatementArguments(key))
         try db.execute(sql: "DELETE FROM outbox WHERE customer_id = ?", arguments: StatementArguments(key))
         return PurgeReport(customer: customer, existed: existed, droppedOutboxChanges: db.changesCount)
     }

@@ -77,7 +77,7 @@ extension StoreWriter {
     }
 
     /// After a redaction, made here or received: every revision of the note loses its text;
-    /// changes still waiting in the outbox or kept aside must not carry it off this device;
+    /// changes still waiting in the outbox, kept as pushed, or kept aside must not carry it off this device;
     /// the note's words leave the search index, including the older segments FTS5 keeps
     /// them in; and the write-ahead log is emptied after the commit.
     func forgetText(of note: RecordID) throws {
@@ -85,6 +85,13 @@ extension StoreWriter {
         try db.cachedStatement(
             sql: """
                 UPDATE outbox SET value = oxp_seal(customer_id, json_set(oxp_open(customer_id, value), '$.text', NULL))
+                WHERE ((entity = 'note' AND record = ?1) OR (entity = 'note_revision' AND json_extract(oxp_open(customer_id, value), '$.note') = ?1))
+                  AND json_extract(oxp_open(customer_id, value), '$.text') IS NOT NULL
+                """
+        ).execute(arguments: [note.rawValue])
+        try db.cachedStatement(
+            sql: """
+                UPDATE pushed_change SET value = oxp_seal(customer_id, json_set(oxp_open(customer_id, value), '$.text', NULL))
                 WHERE ((entity = 'note' AND record = ?1) OR (entity = 'note_revision' AND json_extract(oxp_open(customer_id, value), '$.note') = ?1))
                   AND json_extract(oxp_open(customer_id, value), '$.text') IS NOT NULL
                 """

@@ -5,7 +5,8 @@ extension SyncClient {
     /// Pushes the outbox, oldest first, in batches that fit the server's limits.
     ///
     /// After each batch, in one transaction: the acknowledged changes
-    /// (`accepted`, `duplicate`) leave the outbox; those refused for good as
+    /// (`accepted`, `duplicate`) leave the outbox, kept as pushed (pushed again if the
+    /// server turns out to be restored from a backup: ``recoverIfServerLogChanged(_:_:)``); those refused for good as
     /// `invalid_change` or `out_of_scope` are moved aside for a person (never
     /// dropped: an advisor's note about a customer created without a scope must
     /// not vanish), and a customer refused as `out_of_scope` leaves this store
@@ -47,7 +48,8 @@ extension SyncClient {
             let permanent = verdict.rejections.filter { $0.permanent && $0.reason != .customerErased }
             let outOfScope = verdict.rejections.filter { $0.reason == .outOfScope }.map(\.customer)
             let purged = try await store.write { writer in
-                try writer.acknowledge(acknowledged + erased)
+                try writer.acknowledge(acknowledged)
+                try writer.discardFromOutbox(erased)
                 for rejection in permanent {
                     try writer.recordRejection(of: rejection.number, reason: rejection.reason.rawValue, message: rejection.message)
                 }

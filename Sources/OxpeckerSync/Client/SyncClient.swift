@@ -50,8 +50,9 @@ public struct SyncClient: Sendable {
         self.logger = logger
     }
 
-    /// Runs one full sync round: hello, bootstrap if this store never completed
-    /// one, push the whole outbox, then pull until the server has nothing more.
+    /// Runs one full sync round: hello (and, if the server's log is not the one this
+    /// store synced with, take back what it lacks), bootstrap if this store never
+    /// completed one, push the whole outbox, then pull until the server has nothing more.
     ///
     /// - Parameter progress: called after every committed step (a page, a batch), on the sync's task.
     /// - Returns: what the sync did.
@@ -65,6 +66,7 @@ public struct SyncClient: Sendable {
         let (session, hello, offset) = try await handshake()
         run.summary.clockOffset = .milliseconds(offset)
         run.report(.hello)
+        try await recoverIfServerLogChanged(hello, &run)
         try await bootstrapIfNeeded(session, &run)
         try await recoverClockIfNeeded(hello, offsetMillis: offset, &run)
         try await pushOutbox(session, &run)

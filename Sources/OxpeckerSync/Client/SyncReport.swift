@@ -110,6 +110,13 @@ public struct SyncSummary: Sendable, Hashable {
     public var clockRecoveries: [ClockRecoveryResult] = []
     /// How long the sync took.
     public var duration: Duration = .zero
+    /// Whether the server's log was not the one this store synced with before (a server
+    /// restored from a backup: a new replica id): the store bootstrapped again and pushed
+    /// again the changes it had pushed before (``resent``).
+    public var serverLogChanged = false
+    /// Changes the server had acknowledged before and that were put back in the outbox, because
+    /// its log changed; counted in ``pushed`` as they are pushed again (those it still had as duplicates).
+    public var resent: Int = 0
 
     /// Makes an empty summary.
     public init() {}

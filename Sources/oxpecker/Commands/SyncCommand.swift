@@ -91,6 +91,11 @@ struct SyncCommand: ParsableCommand {
             "synced with \(server): \(pushed), pulled \(summary.pulled), purged \(summary.purged), "
                 + "conflicts \(summary.conflicts), rejections \(summary.rejections.count) in \(seconds(summary.duration)) s"
         ]
+        if summary.serverLogChanged {
+            lines.append(
+                "the server's log is not the one this store synced with (restored from a backup?): bootstrapped again and pushed again "
+                    + "\(summary.resent) change\(summary.resent == 1 ? "" : "s") it had acknowledged (\(summary.duplicates) it still had)")
+        }
         lines += summary.clockRecoveries.map { clockLine($0, pending: summary.pending) }
         if summary.bootstrappedCustomers > 0 {
             lines.append("bootstrap: \(summary.bootstrappedCustomers) customer\(summary.bootstrappedCustomers == 1 ? "" : "s")")
@@ -167,6 +172,7 @@ struct SyncCommand: ParsableCommand {
             "bootstrapped_customers": .integer(Int64(summary.bootstrappedCustomers)), "purged": .integer(Int64(summary.purged)),
             "parked": .integer(Int64(summary.parked)), "unapplied": .integer(Int64(summary.unapplied)),
             "conflicts": .integer(Int64(summary.conflicts)), "pending": .integer(Int64(summary.pending)),
+            "server_log_changed": .bool(summary.serverLogChanged), "resent": .integer(Int64(summary.resent)),
             "duration_ms": .integer(Int64(summary.duration.components.seconds * 1000 + summary.duration.components.attoseconds / 1_000_000_000_000_000)),
             "purges": .array(
                 summary.purges.map { purge -> JSONValue in

@@ -16,7 +16,10 @@ struct OxpeckerServerCommand: AsyncParsableCommand {
             --postgres, in a PostgreSQL database that any number of instances share.
             Every option can also come from an environment variable (shown in each help).
             """,
-        subcommands: [Serve.self, Token.self, AdminToken.self, CustomerAdmin.self, Audit.self, ExportState.self, Migrate.self],
+        subcommands: [
+            Serve.self, Token.self, AdminToken.self, CustomerAdmin.self, Audit.self, ExportState.self, Migrate.self, Backup.self, Restore.self,
+            RenewIdentity.self,
+        ],
         defaultSubcommand: Serve.self)
 }
 

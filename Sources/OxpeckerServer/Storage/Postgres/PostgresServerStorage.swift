@@ -193,3 +193,19 @@ extension PostgresConnection {
         return count
     }
 }
+
+extension PostgresServerStorage {
+    /// Gives the database a new log identity (``LogIdentity``) after `pg_restore`: a new cursor key
+    /// and a new server replica id, in one transaction; returns the id. Every instance caches
+    /// both from its start: run it with every instance stopped.
+    public func renewLogIdentity() async throws -> ReplicaID {
+        let replica = ReplicaID.random()
+        let key = CursorSeal.newKeyHex()
+        try await transaction("renewing the log identity") { connection in
+            guard try await connection.run("UPDATE server_secret SET value = \(key) WHERE name = 'cursor_key' RETURNING name") == 1,
+                try await connection.run("UPDATE server_identity SET replica = \(replica.rawValue) RETURNING replica") == 1
+            else { throw ServerError(.internalError, "the database has no cursor key or server identity to renew") }
+        }
+        return replica
+    }
+}

@@ -8,7 +8,7 @@ import Testing
 /// devices through the `oxpecker` CLI, a backup taken while a device pushes, more work
 /// after it, a restore with the server stopped. Serialized: each test starts its own
 /// processes, and the machine has two cores.
-@Suite("Backup and restore of the embedded database, end to end", .serialized)
+@Suite("Backup, restore and renew-identity, end to end", .serialized)
 struct BackupRestoreTests {
     @Test("backup while a device pushes; both devices work on; restore: they push again what the backup lacks, old cursors expire, all converge")
     func restoreConverges() async throws {
@@ -160,6 +160,45 @@ struct BackupRestoreTests {
         try await server.restart()
         #expect(try await server.exportState() == before)
         #expect(try await a.sync(server, token: token)["server_log_changed"] == .bool(false))
+    }
+
+    @Test("renew-identity (after pg_restore, or a file put back by hand): old cursors expire, devices push again and converge", arguments: ServerBackend.all)
+    func renewIdentity(backend: ServerBackend) async throws {
+        let server = try await SyncServerProcess.start(backend)
+        defer { server.killNow() }
+        let tokenA = try await server.createToken(name: "laptop-a")
+        let tokenB = try await server.createToken(name: "laptop-b")
+        let folder = try ScratchFolder()
+        let (a, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
+        let (b, _) = try await DeviceCLI.create(in: folder, named: "b.oxpecker")
+        try await a.ok(["customer", "add", "c-1001", "--legal-name", "Jana", "--scope", "branch:HN01"])
+        try await a.ok(["note", "add", "c-1001", "--text", "kept through the renewal", "--author", "a-417", "--channel", "branch"])
+        try await a.sync(server, token: tokenA)
+        try await b.sync(server, token: tokenB)
+        let oldCursor = try await Self.pullCursor(server, token: tokenB)
+        if backend == .postgres {
+            let backup = try await server.admin(["backup", "--to", folder.path("b.oxpecker")])
+            #expect(backup.status == 4 && backup.stderr.contains("pg_dump -Fc"), "\(backup.stderr)")
+            let restore = try await server.admin(["restore", "--from", folder.path("a.oxpecker")])
+            #expect(restore.status == 4 && restore.stderr.contains("pg_restore") && restore.stderr.contains("renew-identity"), "\(restore.stderr)")
+        }
+
+        try await server.stop()
+        let renewed = try await server.admin(["renew-identity"])
+        #expect(renewed.succeeded, "renew-identity failed: \(renewed.stderr)")
+        #expect(renewed.stdout.contains("new log identity"))
+        try await server.restart()
+        #expect(try await Self.pull(server, token: tokenB, after: oldCursor).contains(#""code":"cursor_expired""#))
+        let summaryA = try await a.sync(server, token: tokenA)
+        #expect(summaryA["server_log_changed"] == .bool(true))
+        #expect(summaryA.integer("resent") == 4 && summaryA.integer("duplicates") == 4, "the log still has them: \(summaryA)")
+        let summaryB = try await b.sync(server, token: tokenB)
+        #expect(summaryB["server_log_changed"] == .bool(true))
+        #expect(summaryB.integer("bootstrapped_customers") == 1)
+        let exportA = try await a.exportBytes()
+        #expect(exportA == (try await b.exportBytes()))
+        #expect(exportA == (try await server.exportState()))
+        #expect(String(decoding: exportA, as: UTF8.self).contains("kept through the renewal"))
     }
 
     /// The copy's log is gap-free and every replica's acknowledged progress is in it: the log and

@@ -27,11 +27,11 @@ struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a consistent copy of the embedded SQLite database while the server runs.",
         discussion: """
-            Uses SQLite's online backup API inside one read transaction: pushes go on meanwhile and the copy
-            is the database as one commit left it. The copy is one self-contained file (no write-ahead log),
-            checked with PRAGMA integrity_check, written under a temporary name in FILE's folder and linked
-            as FILE only when complete; FILE is never overwritten. Prints its path, size and log position.
-            Exit status 3: no server database in --data-dir; 4: FILE exists, its folder is missing, or
+            Uses SQLite's online backup API inside one read transaction: pushes go on meanwhile and the copy \
+            is the database as one commit left it. The copy is one self-contained file (no write-ahead log), \
+            checked with PRAGMA integrity_check, written under a temporary name in FILE's folder and linked \
+            as FILE only when complete; FILE is never overwritten. Prints its path, size and log position. \
+            Exit status 3: no server database in --data-dir; 4: FILE exists, its folder is missing, or \
             --postgres (use pg_dump -Fc there). Restore it with `oxpecker-server restore --from FILE`.
             """)
     @OptionGroup var data: DataOptions
@@ -63,16 +63,16 @@ struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Put a backup in place of the embedded SQLite database, with the server stopped, and renew the log's identity.",
         discussion: """
-            Refused while any process has the data directory's database open (the server: stop it first),
-            and unless FILE is an Oxpecker server database that passes PRAGMA integrity_check. The current
-            database is kept beside it as server.oxpecker.before-restore-<UTC time>, never deleted; the
-            backup is copied in (FILE is left as it was) and swapped in with one rename.
-            The restored log gets a new identity (a new cursor key and server replica id): every cursor
-            and bootstrap page token issued before is answered cursor_expired, and each device learns at
-            its next sync that the log changed, pushes again the changes it had pushed (the backup lacks
-            those made after it) and bootstraps again. What only the server held after the backup (an
-            erasure, tokens made or revoked, a change whose device is gone) is not in it: see README.
-            Exit status 3: no FILE; 4: not a server database, damaged, or --postgres (use pg_restore, then
+            Refused while any process has the data directory's database open (the server: stop it first), \
+            and unless FILE is an Oxpecker server database that passes PRAGMA integrity_check. The current \
+            database is kept beside it as server.oxpecker.before-restore-<UTC time>, never deleted; the \
+            backup is copied in (FILE is left as it was) and swapped in with one rename. \
+            The restored log gets a new identity (a new cursor key and server replica id): every cursor \
+            and bootstrap page token issued before is answered cursor_expired, and each device learns at \
+            its next sync that the log changed, pushes again the changes it had pushed (the backup lacks \
+            those made after it) and bootstraps again. What only the server held after the backup (an \
+            erasure, tokens made or revoked, a change whose device is gone) is not in it: see README. \
+            Exit status 3: no FILE; 4: not a server database, damaged, or --postgres (use pg_restore, then \
             `renew-identity`); 5: the database is in use.
             """)
     @OptionGroup var data: DataOptions
@@ -103,10 +103,10 @@ struct RenewIdentity: AsyncParsableCommand {
         commandName: "renew-identity",
         abstract: "Give the server's log a new identity after it was restored from a backup by other means (pg_restore).",
         discussion: """
-            A new cursor key and a new server replica id: every cursor and bootstrap page token issued
-            before is answered cursor_expired, and each device, at its next sync, pushes again the changes
-            it had pushed and bootstraps again. `restore` does this itself on SQLite. Run it with the
-            server stopped: SQLite refuses while the database is open (exit status 5); on PostgreSQL stop
+            A new cursor key and a new server replica id: every cursor and bootstrap page token issued \
+            before is answered cursor_expired, and each device, at its next sync, pushes again the changes \
+            it had pushed and bootstraps again. `restore` does this itself on SQLite. Run it with the \
+            server stopped: SQLite refuses while the database is open (exit status 5); on PostgreSQL stop \
             every instance first (each caches both from its start).
             """)
     @OptionGroup var data: DataOptions

@@ -201,6 +201,34 @@ struct BackupRestoreTests {
         #expect(String(decoding: exportA, as: UTF8.self).contains("kept through the renewal"))
     }
 
+    @Test("a pull answered cursor_expired alone (a new cursor key, the same replica): the device bootstraps again from a cleared store and converges")
+    func cursorExpiredAlone() async throws {
+        let server = try await SyncServerProcess.start(.sqlite)
+        defer { server.killNow() }
+        let tokenA = try await server.createToken(name: "laptop-a")
+        let tokenB = try await server.createToken(name: "laptop-b")
+        let folder = try ScratchFolder()
+        let (a, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
+        let (b, _) = try await DeviceCLI.create(in: folder, named: "b.oxpecker")
+        try await a.ok(["customer", "add", "c-1001", "--legal-name", "Jana", "--scope", "branch:HN01"])
+        try await a.ok(["customer", "add", "c-1002", "--legal-name", "Petr", "--scope", "branch:HN01"])
+        try await a.sync(server, token: tokenA)
+        try await b.sync(server, token: tokenB)
+        try await b.ok(["note", "add", "c-1001", "--text", "B's note, written before its cursor expired", "--author", "a-9", "--channel", "phone"])
+        try await server.stop()
+        let queue = try DatabaseQueue(path: (server.dataDirectory as NSString).appendingPathComponent("server.oxpecker"))
+        try await queue.write { db in try db.execute(sql: "UPDATE server_secret SET value = ? WHERE name = 'cursor_key'", arguments: [String(repeating: "ab", count: 32)]) }
+        try queue.close()
+        try await server.restart()
+        let summary = try await b.sync(server, token: tokenB)
+        #expect(summary["server_log_changed"] == .bool(false))
+        #expect(summary.integer("bootstrapped_customers") == 2, "cursor_expired at the pull: bootstrapped again")
+        try await a.sync(server, token: tokenA)
+        let exportA = try await a.exportBytes()
+        #expect(exportA == (try await b.exportBytes()))
+        #expect(String(decoding: exportA, as: UTF8.self).contains("B's note, written before its cursor expired"))
+    }
+
     /// The copy's log is gap-free and every replica's acknowledged progress is in it: the log and
     /// the push bookkeeping come from one commit, and the file passes the integrity check.
     static func expectConsistent(_ path: String) throws {

@@ -31,6 +31,29 @@ struct PushedChangeTests {
         #expect(Array(outbox.prefix(2)) == Array(sent.prefix(2)))
     }
 
+    @Test("pushed changes are kept for the store's retention from their acknowledgement, then dropped")
+    func retention() async throws {
+        let folder = try TemporaryFolder()
+        let clock = ManualClock()
+        let day: Int64 = 24 * 3600 * 1000
+        let store = try CustomerStore.create(
+            at: folder.path("test.oxpecker"), options: StoreOptions(clock: clock.wallClock, pushedChangeRetention: .seconds(7 * 24 * 3600)))
+        try await store.write { try $0.createCustomer("c-1") }  // 1
+        clock.advance(30 * day)  // made long ago, acknowledged now: kept from now
+        try await store.write { try $0.set(.advisor, to: "a-1", of: "c-1") }  // 2
+        try await store.write { try $0.acknowledge([1]) }
+        clock.advance(6 * day)
+        try await store.write { try $0.acknowledge([2]) }
+        #expect(try await store.read { try $0.pushedChangeCount() } == 2)
+        clock.advance(1 * day + 1)
+        try await store.write { try $0.set(.segment, to: "x", of: "c-1") }  // 3
+        try await store.write { try $0.acknowledge([3]) }  // 1 is now 7 days and 1 ms old
+        #expect(try await store.read { try $0.pushedChangeCount() } == 2)
+        let requeued = try await store.write { try $0.requeuePushedChanges() }
+        #expect(requeued == 2)
+        #expect(try await store.read { try $0.outbox().map(\.number) } == [2, 3])
+    }
+
     @Test("a rejection is kept aside, not as pushed")
     func rejectionNotKept() async throws {
         let folder = try TemporaryFolder()

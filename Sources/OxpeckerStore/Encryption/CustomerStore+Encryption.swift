@@ -5,7 +5,7 @@ import OxpeckerProtocol
 
 extension CustomerStore {
     /// Encrypts the plain store at `path` in place under `key`: every personal value,
-    /// the outbox, the changes kept aside and the search index are sealed in one
+    /// the outbox, the changes kept as pushed or aside and the search index are sealed in one
     /// transaction; then the file is vacuumed and its write-ahead log emptied, so no
     /// clear copy stays in a free page or the log. Run it with no other process on the store.
     ///
@@ -28,7 +28,7 @@ extension CustomerStore {
                     sql: """
                         INSERT INTO customer_key (customer_id, wrapped)
                             SELECT customer_id, oxp_new_key(customer_id)
-                            FROM (SELECT id AS customer_id FROM customer UNION SELECT customer_id FROM outbox)
+                            FROM (SELECT id AS customer_id FROM customer UNION SELECT customer_id FROM outbox UNION SELECT customer_id FROM pushed_change)
                             WHERE customer_id NOT IN (SELECT id FROM erased_customer);
                         UPDATE field_value SET value = oxp_seal_field(customer_id, field, value);
                         UPDATE guarded_write SET value = oxp_seal(customer_id, value);
@@ -38,6 +38,7 @@ extension CustomerStore {
                         UPDATE life_event SET detail = oxp_seal(customer_id, detail);
                         UPDATE contact SET topic = oxp_seal(customer_id, topic);
                         UPDATE outbox SET value = oxp_seal(customer_id, value);
+                        UPDATE pushed_change SET value = oxp_seal(customer_id, value);
                         UPDATE push_rejection SET change = oxp_seal(NULL, change);
                         UPDATE parked_change SET body = oxp_seal(NULL, body);
                         DELETE FROM search_index;

@@ -243,9 +243,11 @@ enum StoreSchema {
                     record TEXT,
                     kind TEXT NOT NULL,
                     value TEXT NOT NULL,
-                    observed TEXT
+                    observed TEXT,
+                    acknowledged_at INTEGER NOT NULL
                 );
                 CREATE INDEX pushed_change_by_customer ON pushed_change(customer_id);
+                CREATE INDEX pushed_change_by_age ON pushed_change(acknowledged_at);
                 ALTER TABLE sync_state ADD COLUMN server_replica TEXT;
                 """)
     }

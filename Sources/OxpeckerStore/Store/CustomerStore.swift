@@ -197,7 +197,7 @@ public final class CustomerStore: Sendable {
         let result: T
         let removedData: Bool
         do {
-            let writer = try StoreWriter(db: db, wallClock: options.clock)
+            let writer = try StoreWriter(db: db, wallClock: options.clock, pushedChangeRetention: options.pushedChangeRetention)
             result = try body(writer)
             try writer.finish()
             removedData = writer.removedPersonalData

@@ -38,13 +38,25 @@ public struct StoreOptions: Sendable {
     /// store encrypted under it; ``CustomerStore/open(at:options:)`` needs it for an
     /// encrypted store and refuses it for a plain one. Nil: a plain store.
     public var key: StoreKey?
+    /// How long a change the server acknowledged is kept, to be pushed again should the
+    /// server be restored from a backup that lacks it (``StoreWriter/requeuePushedChanges()``):
+    /// a restore from a backup older than this can no longer be filled in from this store.
+    public var pushedChangeRetention: Duration
 
-    /// Options with safe defaults: system clock, full durability, 5 s busy timeout, no key.
-    public init(clock: WallClock = .system, durability: Durability = .full, busyTimeoutSeconds: Double = 5, key: StoreKey? = nil) {
+    /// 30 days: the backups a server is restored from are rarely older.
+    public static let defaultPushedChangeRetention: Duration = .seconds(30 * 24 * 3600)
+
+    /// Options with safe defaults: system clock, full durability, 5 s busy timeout, no key,
+    /// pushed changes kept for ``defaultPushedChangeRetention``.
+    public init(
+        clock: WallClock = .system, durability: Durability = .full, busyTimeoutSeconds: Double = 5, key: StoreKey? = nil,
+        pushedChangeRetention: Duration = StoreOptions.defaultPushedChangeRetention
+    ) {
         self.clock = clock
         self.durability = durability
         self.busyTimeoutSeconds = busyTimeoutSeconds
         self.key = key
+        self.pushedChangeRetention = pushedChangeRetention
     }
 }
 

@@ -102,17 +102,22 @@ extension StoreWriter {
     /// Removes changes from the outbox once the server has them (accepted, or a duplicate of an earlier push).
     /// They are kept as pushed changes (``requeuePushedChanges()``): a server restored from an
     /// older backup no longer has them, and this store is then the only place they are left.
+    /// Those acknowledged longer ago than ``StoreOptions/pushedChangeRetention`` are dropped then.
     public func acknowledge(_ numbers: some Sequence<Int64>) throws {
+        let at = now().millisecondsSince1970
         let keep = try db.cachedStatement(
             sql: """
-                INSERT OR REPLACE INTO pushed_change (number, hlc, customer_id, entity, field, record, kind, value, observed)
-                SELECT number, hlc, customer_id, entity, field, record, kind, value, observed FROM outbox WHERE number = ?
+                INSERT OR REPLACE INTO pushed_change (number, hlc, customer_id, entity, field, record, kind, value, observed, acknowledged_at)
+                SELECT number, hlc, customer_id, entity, field, record, kind, value, observed, ?2 FROM outbox WHERE number = ?1
                 """)
         let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE number = ?")
         for number in numbers {
-            try keep.execute(arguments: [number])
+            try keep.execute(arguments: [number, at])
             try remove.execute(arguments: [number])
         }
+        let (seconds, attoseconds) = pushedChangeRetention.components
+        let retentionMillis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        try db.cachedStatement(sql: "DELETE FROM pushed_change WHERE acknowledged_at < ?").execute(arguments: [at - retentionMillis])
     }
 
     /// Removes changes from the outbox without keeping them as pushed: the server took them

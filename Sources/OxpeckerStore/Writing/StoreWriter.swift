@@ -21,6 +21,8 @@ public final class StoreWriter {
     private var clock: HybridLogicalClock
     private var nextNumber: Int64
     private let wallClock: WallClock
+    /// How long acknowledged changes are kept as pushed (``StoreOptions/pushedChangeRetention``).
+    let pushedChangeRetention: Duration
     private let firstNumber: Int64
     private var clockMoved = false
     /// Customers this transaction has seen in the `customer` table, so that
@@ -42,9 +44,10 @@ public final class StoreWriter {
     /// erasure): the store then empties the write-ahead log after the commit.
     var removedPersonalData = false
 
-    init(db: Database, wallClock: WallClock) throws {
+    init(db: Database, wallClock: WallClock, pushedChangeRetention: Duration = StoreOptions.defaultPushedChangeRetention) throws {
         self.db = db
         self.wallClock = wallClock
+        self.pushedChangeRetention = pushedChangeRetention
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica_id, last_hlc, next_number FROM store_info"))
         else { throw StoreError.notAnOxpeckerStore(path: db.description, reason: "missing store_info") }
         replica = ReplicaID(unchecked: row[0])

@@ -14,7 +14,8 @@ struct EncryptedStoreTests {
         "Krkonoších", "hypotéku", "Přepsáno", "diagnóza", "narozeniny", "refinancování", "Dvořák", "omylem",
     ]
 
-    /// Writes every kind of personal data, locally and as remote changes; returns the note ids.
+    /// Writes every kind of personal data, locally and as remote changes; every other change of
+    /// the outbox is then acknowledged, as a push would: kept as pushed (`pushed_change`).
     static func writeScenario(_ store: CustomerStore) async throws {
         try await store.write { writer in
             try writer.createCustomer("c-1", in: ["branch:HN01"])
@@ -42,6 +43,8 @@ struct EncryptedStoreTests {
             Change(replica: peer, number: 2, hlc: try stamp(2), customer: "c-2", entity: .profile, field: "legal_name", record: nil,
                    kind: .guardedRegister, value: "Antonín Dvořák"),
         ])
+        let numbers = try await store.read { try $0.outbox().map(\.number) }
+        try await store.write { try $0.acknowledge(numbers.filter { $0 % 2 == 1 }) }
     }
 
     /// Whether any file of the store (`-wal` and `-shm` included) holds `word`, ignoring case and accents.
@@ -98,8 +101,11 @@ struct EncryptedStoreTests {
         #expect(try await store.read { try $0.lifeEvents(of: "c-1") }.map(\.detail) == ["narozeniny dcery"])
         #expect(try await store.read { try $0.contacts(of: "c-1") }.map(\.topic) == ["refinancování"])
         #expect(try await store.read { try $0.profile(of: "c-2") }[.legalName] == "Antonín Dvořák")
+        #expect(try await store.read { try $0.pushedChangeCount() } > 0)
+        try await store.write { try $0.requeuePushedChanges() }  // the acknowledged half opens too
         let outbox = try await store.read { try $0.outbox() }
-        #expect(outbox.contains { $0.value == "Jana Nováková" })
+        #expect(outbox.map(\.number) == Array(1...Int64(outbox.count)))
+        #expect(outbox.contains { $0.value == "Jana Nováková" } && outbox.contains { $0.value == "Zahradničí v Průhonice" })
         let export = try await Self.export(store)
         for word in ["Jana Nováková", "plachtění", "Krkonoších", "narozeniny dcery", "refinancování", "Antonín Dvořák"] {
             #expect(export.contains(word))

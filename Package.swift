@@ -113,13 +113,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // What the tests that run the real executables share: starting a child process.
-        .target(name: "OxpeckerTestSupport", path: "Tests/Support", swiftSettings: strict),
+        // What the tests share: starting a child process; fixtures of earlier schema versions.
+        .target(
+            name: "OxpeckerTestSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Tests/Support",
+            swiftSettings: strict),
         .testTarget(name: "OxpeckerProtocolTests", dependencies: ["OxpeckerProtocol"], swiftSettings: strict),
         .testTarget(
             name: "OxpeckerStoreTests",
             // GRDB to reach into a store's connection (a size limit that makes the disk "full").
-            dependencies: ["OxpeckerStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["OxpeckerStore", "OxpeckerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -149,7 +151,7 @@ let package = Package(
             name: "OxpeckerServerTests",
             dependencies: [
                 "OxpeckerTestSupport",
-                "OxpeckerServer", "OxpeckerSync", "oxpecker-server",
+                "OxpeckerServer", "OxpeckerStore", "OxpeckerSync", "oxpecker-server",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // A certificate authority and JWTs made by the tests themselves.

@@ -30,9 +30,10 @@ struct Fixture {
         return fixture
     }
 
-    static func build(count: Int, directory: String, path: String? = nil, progress: (String) -> Void) throws -> Fixture {
-        let path = path ?? directory + "/fixture.oxpecker"
-        let store = try CustomerStore.create(at: path, options: StoreOptions(durability: .normal))
+    /// Builds the fixture, encrypted under `key` if there is one.
+    static func build(count: Int, directory: String, path: String? = nil, key: StoreKey? = nil, progress: (String) -> Void) throws -> Fixture {
+        let path = path ?? directory + (key == nil ? "/fixture.oxpecker" : "/fixture-encrypted.oxpecker")
+        let store = try CustomerStore.create(at: path, options: StoreOptions(durability: .normal, key: key))
         let customers = (0..<count).map(Workload.customerID)
         var rng = SeededGenerator(seed: 7)
         var changes: Int64 = 0

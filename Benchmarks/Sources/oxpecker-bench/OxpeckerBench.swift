@@ -17,7 +17,7 @@ struct OxpeckerBench: ParsableCommand {
             """)
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
-        case all, writes, reads, codec, gate, sync, load
+        case all, writes, reads, codec, gate, sync, load, encryption
     }
 
     enum DurabilityChoice: String, ExpressibleByArgument, CaseIterable {
@@ -30,7 +30,7 @@ struct OxpeckerBench: ParsableCommand {
     @Option(help: "Also write the results as Markdown to this file.")
     var markdown: String?
 
-    @Option(help: "Which figures to measure: all, writes, reads, codec, gate, sync or load.")
+    @Option(help: "Which figures to measure: all, writes, reads, codec, gate, sync, load or encryption (writes, open customer and search, encrypted store against plain).")
     var only: Part = .all
 
     @Option(help: "Durability of the write comparison: both, full or normal.")
@@ -108,11 +108,31 @@ struct OxpeckerBench: ParsableCommand {
             }
         }
 
-        if only == .all || only == .reads || only == .gate {
+        if [.all, .reads, .gate, .encryption].contains(only) {
             log("building the read fixture: \(fixtureSize) customers with their context")
             let fixture = try Fixture.reuse(count: fixtureSize, path: self.fixture ?? "")
                 ?? Fixture.build(count: fixtureSize, directory: directory, path: self.fixture, progress: log)
             defer { try? fixture.store.close() }
+            if only == .all || only == .encryption {
+                let encryption = EncryptionBenchmark(runs: runs)
+                let writes = WriteBenchmark(customerCount: changeCount / 10, batchSize: batchSize, directory: directory)
+                log("7. encrypted store against plain: writes, synchronous = full, \(runs) runs each, in turns")
+                report.addEncryption(try encryption.writes(writes, durability: .full, progress: log))
+                log("  building the encrypted read fixture: \(fixtureSize) customers")
+                let encrypted = try Fixture.build(count: fixtureSize, directory: directory, key: encryption.key, progress: log)
+                defer { try? encrypted.store.close() }
+                let size = { (path: String) in ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) ?? 0 }
+                report.details.append(
+                    "Encrypted read fixture: built like the plain one in \(formatDuration(encrypted.buildSeconds)) "
+                        + "(plain: \(fixture.reused ? "reused" : formatDuration(fixture.buildSeconds))), file "
+                        + "\(format(Double(size(encrypted.path)) / 1_048_576, digits: 0)) MiB (plain \(format(Double(size(fixture.path)) / 1_048_576, digits: 0)) MiB)")
+                log("  open customer and search, \(runs) runs each, in turns")
+                for comparison in try encryption.reads(
+                    plain: fixture, encrypted: encrypted, lookupsPerRun: lookupsPerRun, searchesPerRun: searchesPerRun, progress: log)
+                {
+                    report.addEncryption(comparison)
+                }
+            }
             let size = (try? FileManager.default.attributesOfItem(atPath: fixture.path)[.size] as? Int) ?? nil
             if fixture.reused {
                 report.details.append("Read fixture: reused from \(fixture.path) (`--fixture`)")
@@ -125,7 +145,7 @@ struct OxpeckerBench: ParsableCommand {
                 log("  built in \(formatDuration(fixture.buildSeconds))")
             }
 
-            if only != .gate {
+            if only != .gate && only != .encryption {
                 log("2. profile(of:) of random customers: \(runs) runs × \(lookupsPerRun) lookups")
                 let profiles = try ReadBenchmarks.profiles(in: fixture, runs: runs, lookupsPerRun: lookupsPerRun, progress: log)
                 report.addProfiles(profiles.perCall, inOneRead: profiles.inOneRead, customers: fixtureSize)

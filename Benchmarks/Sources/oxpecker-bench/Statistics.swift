@@ -5,6 +5,9 @@ struct Samples {
 
     mutating func startRun() { runs.append([]) }
 
+    /// Adds the runs of `other` after these (the same figure measured in turns).
+    mutating func append(_ other: Samples) { runs += other.runs }
+
     mutating func add(_ seconds: Double) {
         if runs.isEmpty { startRun() }
         runs[runs.count - 1].append(seconds)

@@ -64,11 +64,14 @@ struct WriteBenchmark {
         return Result(durability: durability, store: store, raw: raw, changes: changes.count)
     }
 
-    /// A new store with the customers created (not timed), then the changes recorded in batches (timed).
-    private func storeRun(durability: Durability, customers: ArraySlice<CustomerID>, changes: ArraySlice<Change>) throws -> Double {
+    /// A new store (encrypted under `key` if there is one) with the customers created (not timed),
+    /// then the changes recorded in batches (timed).
+    func storeRun(
+        durability: Durability, key: StoreKey? = nil, customers: ArraySlice<CustomerID>, changes: ArraySlice<Change>
+    ) throws -> Double {
         let path = directory + "/write-store-\(UUID().uuidString).oxpecker"
         defer { removeDatabase(at: path) }
-        let store = try CustomerStore.create(at: path, options: StoreOptions(durability: durability))
+        let store = try CustomerStore.create(at: path, options: StoreOptions(durability: durability, key: key))
         defer { try? store.close() }
         var start = customers.startIndex
         while start < customers.endIndex {

@@ -22,6 +22,9 @@ struct ApplyBench: ParsableCommand {
     @Option(help: "Runs (a fresh store B each).")
     var runs: Int = 3
 
+    @Flag(help: "Also merge into an encrypted store B in each run, in turns with the plain one, and give the ratio.")
+    var encrypted = false
+
     func validate() throws {
         guard customers >= 1, page >= 1, runs >= 1 else { throw ValidationError("--customers, --page and --runs must be at least 1") }
     }
@@ -48,22 +51,33 @@ struct ApplyBench: ParsableCommand {
         let pages = stride(from: 0, to: changes.count, by: page).map { Array(changes[$0..<min($0 + page, changes.count)]) }
         let expected = try run.exportText(a)
 
+        let key = StoreKey.generate()
         for index in 1...runs {
-            let b = try CustomerStore.create(at: path("b-\(index).oxpecker"), options: options)
-            let clock = ContinuousClock()
-            var start = clock.now
-            for changes in pages { _ = try b.writeNow { try $0.apply(changes) } }
-            let fresh = (clock.now - start).seconds
-            start = clock.now
-            for changes in pages { _ = try b.writeNow { try $0.apply(changes) } }
-            let again = (clock.now - start).seconds
+            // Which store goes first alternates, so that drift on the machine falls on both.
+            let kinds: [StoreKey?] = !encrypted ? [nil] : index % 2 == 1 ? [nil, key] : [key, nil]
+            var fresh: [Bool: Double] = [:]
+            for kind in kinds {
+                var storeOptions = options
+                storeOptions.key = kind
+                let b = try CustomerStore.create(at: path("b-\(index)\(kind == nil ? "" : "-encrypted").oxpecker"), options: storeOptions)
+                let clock = ContinuousClock()
+                var start = clock.now
+                for changes in pages { _ = try b.writeNow { try $0.apply(changes) } }
+                fresh[kind != nil] = (clock.now - start).seconds
+                start = clock.now
+                for changes in pages { _ = try b.writeNow { try $0.apply(changes) } }
+                let again = (clock.now - start).seconds
+                let identical = try run.exportText(b) == expected
+                try b.close()
+                print(
+                    "run \(index)\(kind == nil ? "" : " (encrypted store)"): \(changes.count) changes into an empty store \(rate(changes.count, fresh[kind != nil]!)), "
+                        + "again (duplicates) \(rate(changes.count, again)); export identical: \(identical ? "yes" : "NO")")
+                guard identical else { throw ExitCode.failure }
+            }
             let raw = try run.rawInsert(rows: changes.count, at: path("raw-\(index).sqlite"))
-            let identical = try run.exportText(b) == expected
-            try b.close()
             print(
-                "run \(index): \(changes.count) changes into an empty store \(rate(changes.count, fresh)), again (duplicates) \(rate(changes.count, again)), "
-                    + "raw SQLite \(rate(changes.count, raw)): \(String(format: "%.1f", fresh / raw))× raw; export identical: \(identical ? "yes" : "NO")")
-            guard identical else { throw ExitCode.failure }
+                "run \(index): raw SQLite \(rate(changes.count, raw)): plain store \(String(format: "%.1f", fresh[false]! / raw))× raw"
+                    + (encrypted ? ", encrypted store \(String(format: "%.1f", fresh[true]! / raw))× raw, encrypted/plain \(String(format: "%.2f", fresh[true]! / fresh[false]!))×" : ""))
         }
     }
 

@@ -22,41 +22,66 @@ enum BlindIndex {
     }
 
     /// The document body the index stores for `text`: the tokens of every prefix of every word.
+    ///
+    /// A token is the HMAC of the prefix's UTF-8 bytes. The prefixes of one word share
+    /// their beginning, so one HMAC is fed the word a character at a time and finalized
+    /// (on a copy) after each: one pass over the word, the key's pads computed once per text.
     static func body(_ text: String, key: SymmetricKey) -> String {
-        var tokens: [String] = []
+        let keyed = HMAC<SHA256>(key: key)
+        var body = ""
         for word in words(text) {
-            let characters = Array(word)
-            for length in 1...min(characters.count, longestPrefix) {
-                tokens.append(token(String(characters[0..<length]), key: key))
+            var hmac = keyed
+            for character in word.prefix(longestPrefix) {
+                var bytes = String(character)
+                bytes.withUTF8 { hmac.update(data: $0) }
+                if !body.isEmpty { body.append(" ") }
+                appendToken(hmac.finalize(), to: &body)
             }
         }
-        return tokens.joined(separator: " ")
+        return body
     }
 
     /// The FTS5 pattern matching documents that hold a prefix match of every word of `query`; nil if it has none.
     static func pattern(_ query: String, key: SymmetricKey) -> String? {
-        let tokens = words(query).map { token(String($0.prefix(longestPrefix)), key: key) }
+        let tokens = words(query).map { word in
+            var token = ""
+            appendToken(HMAC<SHA256>.authenticationCode(for: Data(String(word.prefix(longestPrefix)).utf8), using: key), to: &token)
+            return token
+        }
         return tokens.isEmpty ? nil : tokens.joined(separator: " AND ")
     }
 
-    private static func token(_ prefix: String, key: SymmetricKey) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(prefix.utf8), using: key)
-        return "k" + Data(mac).prefix(10).map { String(format: "%02x", $0) }.joined()
+    /// `k` and the first 10 bytes of the MAC in lowercase hex.
+    private static func appendToken(_ mac: HMAC<SHA256>.MAC, to text: inout String) {
+        let digits = Array("0123456789abcdef".utf8)
+        var token: [UInt8] = [UInt8(ascii: "k")]
+        token.reserveCapacity(21)
+        mac.withUnsafeBytes { bytes in
+            for byte in bytes.prefix(10) {
+                token.append(digits[Int(byte >> 4)])
+                token.append(digits[Int(byte & 0x0F)])
+            }
+        }
+        text.append(String(decoding: token, as: UTF8.self))
     }
 
     /// A snippet of `text` around its first word matching a word of `query` as a prefix,
     /// matches in brackets, at most `width` words, with `…` where text was left out:
     /// what FTS5's `snippet()` gives for the clear index.
     static func snippet(_ text: String, query: String, width: Int = 12) -> String {
-        let wanted = words(query)
+        let wanted = words(query).map { String($0.prefix(longestPrefix)) }
         let pieces = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        func matches(_ piece: String) -> Bool {
-            words(piece).contains { word in wanted.contains { word.hasPrefix(String($0.prefix(longestPrefix))) } }
+        // The text is folded once (folding keeps its spaces, so its pieces are the text's); piece by piece only if not.
+        let foldedText = text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+        var folded = foldedText.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        if folded.count != pieces.count { folded = pieces.map { $0.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) } }
+        func matches(_ index: Int) -> Bool {
+            folded[index].split { !($0.isLetter || $0.isNumber) }.contains { word in wanted.contains { word.hasPrefix($0) } }
         }
-        let first = pieces.firstIndex(where: matches) ?? 0
+        let first = pieces.indices.first(where: matches) ?? 0
         let start = max(0, min(first - width / 4, pieces.count - width))
         let end = min(pieces.count, start + width)
-        var shown = pieces[start..<end].map { matches($0) ? "[\($0)]" : $0 }.joined(separator: " ")
+        var shown = (start..<end).map { matches($0) ? "[\(pieces[$0])]" : pieces[$0] }.joined(separator: " ")
         if start > 0 { shown = "…" + shown }
         if end < pieces.count { shown += "…" }
         return shown

@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
+import Logging
 import OxpeckerProtocol
 import OxpeckerTestSupport
+import PostgresNIO
 import Testing
 
 @testable import OxpeckerServer
@@ -11,17 +13,21 @@ import Testing
 /// server: every device that bootstraps from it gets the same state, pushes go on,
 /// and a redacted text or an erased customer does not come back. The earlier
 /// databases are fixtures made by code: today's server database projected onto each
-/// earlier schema (``SchemaProjection``), the server stopped. Real processes, serialized.
-@Suite("Server databases of every earlier schema version (SQLite)", .serialized)
+/// earlier schema, the server stopped (SQLite: ``SchemaProjection``; PostgreSQL: the
+/// same in schemas, ``projectPostgres(_:release:first:)``). Real processes, serialized.
+@Suite("Server databases of every earlier schema version", .serialized)
 struct ServerUpgradeTests {
-    /// The schema versions a released server wrote: the store's schema as it was then
+    /// The schema versions a released SQLite server wrote: the store's schema as it was then
     /// (v3 until the server's v12; v4, encryption, came after it) with each server version.
-    static let releases: [(store: Int, server: Int)] =
+    static let sqliteReleases: [(store: Int, server: Int)] =
         (1...ServerSchema.migrations.count).map { (3, $0) } + [(4, ServerSchema.migrations.count)]
+    /// The PostgreSQL schema's versions (it has no store schema).
+    static let postgresReleases: [(store: Int, server: Int)] = (1...PostgresSchema.migrations.count).map { (0, $0) }
 
-    @Test("each earlier version's database opens with today's server: new devices bootstrap the same state, push, and converge")
-    func opensAndServes() async throws {
-        let server = try await SyncServerProcess.start(.sqlite)
+    @Test("each earlier version's database opens with today's server: new devices bootstrap the same state, push, and converge",
+          arguments: ServerBackend.all)
+    func opensAndServes(backend: ServerBackend) async throws {
+        let server = try await SyncServerProcess.start(backend)
         defer { server.killNow() }
         let token = try await server.createToken(name: "laptop-a")
         let folder = try ScratchFolder()
@@ -47,21 +53,29 @@ struct ServerUpgradeTests {
 
         let database = (server.dataDirectory as NSString).appendingPathComponent("server.oxpecker")
         let today = folder.path("today-server.oxpecker")
-        try await DatabaseQueue(path: database).writeWithoutTransaction { db in
-            _ = try db.checkpoint(.truncate)
-            try db.execute(sql: "VACUUM INTO ?", arguments: [today])
-        }
-        for release in Self.releases {
-            let label = "store v\(release.store), server v\(release.server)"
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-            try SchemaProjection.project(today, onto: database) { queue in
-                try StoreSchema.migrator.migrate(queue, upTo: StoreSchema.migrationNames[release.store - 1])
-                var server = DatabaseMigrator()
-                for migration in ServerSchema.migrations { server.registerMigration(migration.name, migrate: migration.migrate) }
-                try server.migrate(queue, upTo: ServerSchema.migrations[release.server - 1].name)
+        if backend == .sqlite {
+            try await DatabaseQueue(path: database).writeWithoutTransaction { db in
+                _ = try db.checkpoint(.truncate)
+                try db.execute(sql: "VACUUM INTO ?", arguments: [today])
             }
-            let applied = try await DatabaseQueue(path: database).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-            #expect(applied == release.store + release.server, "\(label): the fixture has the migrations of that release only")
+        }
+        let releases = backend == .sqlite ? Self.sqliteReleases : Self.postgresReleases
+        for (index, release) in releases.enumerated() {
+            let label = "\(backend): store v\(release.store), server v\(release.server)"
+            if backend == .sqlite {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                try SchemaProjection.project(today, onto: database) { queue in
+                    try StoreSchema.migrator.migrate(queue, upTo: StoreSchema.migrationNames[release.store - 1])
+                    var server = DatabaseMigrator()
+                    for migration in ServerSchema.migrations { server.registerMigration(migration.name, migrate: migration.migrate) }
+                    try server.migrate(queue, upTo: ServerSchema.migrations[release.server - 1].name)
+                }
+                let applied = try await DatabaseQueue(path: database).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
+                #expect(applied == release.store + release.server, "\(label): the fixture has the migrations of that release only")
+            } else {
+                try await Self.projectPostgres(server.database, release: release.server, first: index == 0)
+                #expect(try await server.database.count("SELECT count(*) FROM oxpecker_migration") == release.server, "\(label)")
+            }
             try await server.restart()
             let (c, _) = try await DeviceCLI.create(in: folder, named: "c-\(release.store)-\(release.server).oxpecker")
             let first = try await c.sync(server, token: token)
@@ -79,5 +93,71 @@ struct ServerUpgradeTests {
             #expect(!text.contains("by mistake") && !text.contains("Erased Person"), "\(label): redacted or erased data came back")
             try await server.stop()
         }
+    }
+
+    /// Today's PostgreSQL tables moved aside once (schema `today`); then a schema `public`
+    /// made by the migrations up to `release` (in one transaction, as an instance of that
+    /// release would), filled from today's tables with the columns it has, its sequences
+    /// where today's stood.
+    static func projectPostgres(_ database: TestDatabase, release: Int, first: Bool) async throws {
+        try await database.inTransaction { connection in
+            try await connection.run(first ? "ALTER SCHEMA public RENAME TO today" : "DROP SCHEMA public CASCADE")
+            try await connection.run("CREATE SCHEMA public")
+            try await connection.run("SET LOCAL search_path = public")
+            try await connection.run("SET LOCAL session_replication_role = replica")  // rows copied in any order: no foreign-key checks
+            try await connection.run(
+                "CREATE TABLE oxpecker_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            for migration in PostgresSchema.migrations.prefix(release) {
+                for statement in migration.statements { try await connection.run(PostgresQuery(unsafeSQL: statement)) }
+                try await migration.rewrite?(connection, Logger(label: "oxpecker-test.upgrade"))
+                try await connection.run("INSERT INTO oxpecker_migration (name) VALUES (\(migration.name))")
+            }
+            let tables = try await Self.strings(
+                connection,
+                """
+                SELECT table_name FROM information_schema.tables
+                WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'oxpecker_migration' ORDER BY table_name
+                """)
+            for table in tables {
+                let columns = try await Self.strings(
+                    connection,
+                    """
+                    SELECT column_name FROM information_schema.columns c
+                    WHERE table_schema = 'public' AND table_name = '\(table)' AND is_generated = 'NEVER'
+                      AND EXISTS (SELECT 1 FROM information_schema.columns t
+                                  WHERE t.table_schema = 'today' AND t.table_name = c.table_name AND t.column_name = c.column_name)
+                    ORDER BY ordinal_position
+                    """)
+                guard !columns.isEmpty else { continue }
+                let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                try await connection.run(PostgresQuery(unsafeSQL: "DELETE FROM public.\"\(table)\""))
+                try await connection.run(
+                    PostgresQuery(unsafeSQL: "INSERT INTO public.\"\(table)\" (\(list)) OVERRIDING SYSTEM VALUE SELECT \(list) FROM today.\"\(table)\""))
+            }
+            // Sequences (the log's positions) go on where today's stood.
+            let sequences = try await Self.strings(
+                connection,
+                """
+                SELECT sequence_name FROM information_schema.sequences s WHERE sequence_schema = 'public'
+                  AND EXISTS (SELECT 1 FROM information_schema.sequences t WHERE t.sequence_schema = 'today' AND t.sequence_name = s.sequence_name)
+                """)
+            for sequence in sequences {
+                try await connection.run(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT setval('public."\(sequence)"', last_value, is_called) FROM today."\(sequence)"
+                            """))
+            }
+        }
+    }
+
+    private static func strings(_ connection: PostgresConnection, _ sql: String) async throws -> [String] {
+        var values: [String] = []
+        for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "oxpecker-test.upgrade"))
+            .decode(String.self)
+        {
+            values.append(value)
+        }
+        return values
     }
 }

@@ -43,6 +43,16 @@ struct DataOptions: ParsableArguments {
         help: "PostgreSQL: the most connections this instance opens (env OXPECKER_POSTGRES_CONNECTIONS).")
     var postgresConnections: Int = ProcessInfo.processInfo.environment["OXPECKER_POSTGRES_CONNECTIONS"].flatMap { Int($0) } ?? 20
 
+    @Option(
+        name: .customLong("key-file"),
+        help: "Embedded SQLite: keep personal data encrypted under the key in this file, readable by its owner only; new data is made encrypted, and a missing file is made with a new key for new data (env OXPECKER_SERVER_KEY_FILE). Needs --key-store.")
+    var keyFile: String = ProcessInfo.processInfo.environment["OXPECKER_SERVER_KEY_FILE"] ?? ""
+
+    @Option(
+        name: .customLong("key-store"),
+        help: "With --key-file: the key store that holds each customer's data key, outside the data folder and its backups; made if the data is new (env OXPECKER_KEY_STORE).")
+    var keyStore: String = ProcessInfo.processInfo.environment["OXPECKER_KEY_STORE"] ?? ""
+
     /// The PostgreSQL URL, if the server is to use PostgreSQL.
     var postgresURL: String? { postgres.isEmpty ? nil : postgres }
 
@@ -50,6 +60,23 @@ struct DataOptions: ParsableArguments {
         guard postgresTimeout > 0 else { throw ValidationError("--postgres-timeout must be positive") }
         guard postgresConnections > 0 else { throw ValidationError("--postgres-connections must be positive") }
         if let postgresURL { _ = try postgresSettings(postgresURL) }
+        guard keyFile.isEmpty == keyStore.isEmpty else { throw ValidationError("--key-file and --key-store go together") }
+        if !keyFile.isEmpty, postgresURL != nil {
+            throw ValidationError("--key-file: encryption at rest is not available on PostgreSQL yet (the embedded SQLite backend has it)")
+        }
+    }
+
+    /// The encryption of the embedded backend's data, if a key is given: a missing key file is
+    /// made with a new key (mode 0600) when the data is new, never for existing data.
+    func encryption() throws -> ServerEncryption? {
+        guard !keyFile.isEmpty else { return nil }
+        let dataExists = FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent("server.oxpecker"))
+        if !FileManager.default.fileExists(atPath: keyFile), !dataExists {
+            try StoreKey.generate().writeKeyFile(to: keyFile)
+            FileHandle.standardError.write(
+                Data("wrote a new server key to \(keyFile) (mode 0600): keep a copy apart from the data and the key store; losing it loses the data\n".utf8))
+        }
+        return ServerEncryption(key: try StoreKey.keyFile(keyFile), keyStorePath: keyStore)
     }
 
     /// Where the data is, for the startup line (never a password).
@@ -76,14 +103,35 @@ struct DataOptions: ParsableArguments {
             if let postgresURL {
                 return try await PostgresServerStorage.connect(try postgresSettings(postgresURL), logger: logger)
             }
-            return try SQLiteServerStorage(dataDirectory: dataDirectory)
+            return try SQLiteServerStorage(dataDirectory: dataDirectory, encryption: try encryption())
         } catch let error as ValidationError {
             throw error
         } catch let error as ServerError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(4)
+        } catch let error as StoreError {
+            switch error {
+            case .keyRequired, .wrongKey, .notEncrypted, .keyUnusable:
+                // The data's key or key store does not fit: nothing was read or written (as `oxpecker`'s status 9).
+                FileHandle.standardError.write(Data("error: \(Self.serverWording(error))\n".utf8))
+                throw ExitCode(9)
+            default:
+                throw ValidationError("cannot open the data directory '\(dataDirectory)': \(error)")
+            }
         } catch {
             throw ValidationError("cannot open the data directory '\(dataDirectory)': \(error)")
+        }
+    }
+}
+
+extension DataOptions {
+    /// A key error in the server's words (the store's speak of `oxpecker`'s options).
+    static func serverWording(_ error: StoreError) -> String {
+        switch error {
+        case .keyRequired(let path): "the server's data '\(path)' is encrypted: give its key and key store (--key-file and --key-store)"
+        case .notEncrypted(let path): "the server's data '\(path)' is not encrypted, but a key was given: encrypting existing server data is not supported yet; start without --key-file"
+        case .wrongKey(let path): "the key given is not the key of '\(path)': nothing was read or written"
+        default: error.description
         }
     }
 }

@@ -36,6 +36,9 @@ struct Measure: AsyncParsableCommand {
     @Option(help: "Also write the numbers as JSON to this file (read by oxpecker-bench).")
     var json: String?
 
+    @Flag(help: "Each repeated run twice, in turns: the server's data plain and encrypted (--key-file, --key-store); prints the ratios.")
+    var encryptedServer = false
+
     func validate() throws {
         guard customers >= 1, runs >= 1, fullCustomers >= 0 else {
             throw ValidationError("--customers and --runs must be at least 1, --full-customers at least 0")
@@ -45,10 +48,29 @@ struct Measure: AsyncParsableCommand {
     func run() async throws {
         let (size, count, full) = quick ? (2_000, 2, 10_000) : (customers, runs, fullCustomers)
         var results: [SyncResult.Run] = []
+        var encryptedResults: [SyncResult.Run] = []
         for index in 1...count {
             note("run \(index) of \(count): \(size) customers")
-            results.append(try await SyncRun(customers: size).measure())
+            guard encryptedServer else {
+                results.append(try await SyncRun(customers: size).measure())
+                continue
+            }
+            // In turns, so that the machine's drift falls on both alike.
+            for encrypted in index % 2 == 1 ? [false, true] : [true, false] {
+                note("  server data \(encrypted ? "encrypted" : "plain")")
+                let run = try await SyncRun(customers: size, encryptedServer: encrypted).measure()
+                if encrypted { encryptedResults.append(run) } else { results.append(run) }
+            }
         }
+        for (plain, sealed) in zip(results, encryptedResults) {
+            print(
+                "encrypted server / plain, \(plain.changes) changes: push \(ratio(sealed.pushSeconds, plain.pushSeconds)), "
+                    + "pull \(ratio(sealed.pullSeconds, plain.pullSeconds)), bootstrap \(ratio(sealed.bootstrapSeconds, plain.bootstrapSeconds)) "
+                    + "(\(rate(sealed.changes, sealed.pushSeconds)) vs \(rate(plain.changes, plain.pushSeconds)) push; "
+                    + "\(String(format: "%.2f s vs %.2f s", sealed.bootstrapSeconds, plain.bootstrapSeconds)) bootstrap); "
+                    + "exports identical: \(sealed.identical ? "yes" : "NO")")
+        }
+        results += encryptedResults
         var fullRun: SyncResult.Run?
         if full > 0 {
             note("full-size run: \(full) customers")
@@ -67,6 +89,7 @@ struct Measure: AsyncParsableCommand {
     }
 
     func rate(_ count: Int, _ seconds: Double) -> String { "\(Int(Double(count) / seconds)) changes/s" }
+    func ratio(_ a: Double, _ b: Double) -> String { String(format: "%.2f×", a / b) }
 }
 
 func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }

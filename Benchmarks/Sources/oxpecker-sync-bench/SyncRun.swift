@@ -14,6 +14,8 @@ import OxpeckerSync
 /// as many rows.
 struct SyncRun {
     let customers: Int
+    /// The server's data encrypted, with its key store beside its data folder.
+    var encryptedServer = false
 
     /// Pushes of 500, pull pages of 1,000, bootstrap pages of 200 customers.
     static func configuration(server: String, token: String) -> SyncConfiguration {
@@ -32,7 +34,9 @@ struct SyncRun {
 
         var logger = Logger(label: "oxpecker-sync-bench")
         logger.logLevel = .warning
-        let storage = try SQLiteServerStorage(dataDirectory: path("server"))
+        let storage = try SQLiteServerStorage(
+            dataDirectory: path("server"),
+            encryption: encryptedServer ? ServerEncryption(key: .generate(), keyStorePath: path("customer-keys.oxpecker-keys")) : nil)
         let token = try await storage.createToken(
             name: "bench", scopes: (0..<20).map { "branch:B\($0)" }, expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
         let (port, server) = try await startServer(storage: storage, logger: logger, folder: path("server"))

@@ -26,11 +26,18 @@ final class KeyRing: Sendable {
     private let recordsKey: SymmetricKey
     /// Data keys unwrapped so far, by customer id.
     private let dataKeys = Mutex<[String: SymmetricKey]>([:])
+    /// Where the customers' data keys live when they are kept apart from the store
+    /// (the sync server's key store); nil: in the store's own `customer_key` table.
+    let customerKeys: (any CustomerKeyStore)?
+    /// Data keys made in the write transaction under way, for `customerKeys`:
+    /// kept there just before it commits (``storePendingKeys()``), dropped if it rolls back.
+    private let pendingKeys = Mutex<[String: SymmetricKey]>([:])
 
     /// The ring of a store whose wrapped secret is `wrappedSecret`; throws
     /// ``StoreError/wrongKey(path:)`` if `wrappingKey` did not wrap it.
-    init(wrappingKey: SymmetricKey, wrappedSecret: Data, path: String) throws {
+    init(wrappingKey: SymmetricKey, wrappedSecret: Data, path: String, customerKeys: (any CustomerKeyStore)? = nil) throws {
         self.wrappingKey = wrappingKey
+        self.customerKeys = customerKeys
         let secretKey = SymmetricKey(data: try Self.unwrapSecret(wrappedSecret, wrappingKey: wrappingKey, path: path))
         searchKey = Self.derive(secretKey, "oxpecker search tokens")
         recordsKey = Self.derive(secretKey, "oxpecker records")
@@ -96,6 +103,36 @@ final class KeyRing: Sendable {
         return key
     }
 
+    /// The customer's data key from the key store kept apart (`keys`); with `create`, a
+    /// new one if it has none, kept there when the transaction commits. A destroyed key
+    /// (an erasure) is never made again: sealing or opening that customer's values fails.
+    func apartDataKey(for customer: String, create: Bool, in keys: any CustomerKeyStore) throws -> SymmetricKey {
+        if let key = dataKeys.withLock({ $0[customer] }) ?? pendingKeys.withLock({ $0[customer] }) { return key }
+        switch try keys.key(of: customer) {
+        case .found(let key):
+            dataKeys.withLock { $0[customer] = key }
+            return key
+        case .destroyed:
+            throw SealError("the data key of customer '\(customer)' was destroyed: the customer was erased")
+        case .missing:
+            guard create else { throw SealError("the key store holds no data key for customer '\(customer)'") }
+            let key = SymmetricKey(size: .bits256)
+            pendingKeys.withLock { $0[customer] = key }
+            return key
+        }
+    }
+
+    /// Keeps the data keys made in this transaction in the key store apart, durably,
+    /// before the transaction commits (a throw here rolls it back).
+    func storePendingKeys() throws {
+        guard let customerKeys else { return }
+        let pending = pendingKeys.withLock { $0 }
+        guard !pending.isEmpty else { return }
+        try customerKeys.store(pending)
+        pendingKeys.withLock { $0.removeAll() }
+        dataKeys.withLock { $0.merge(pending) { kept, _ in kept } }
+    }
+
     /// Forgets the customer's data key (its row was deleted: an erasure).
     func forget(_ customer: String) {
         _ = dataKeys.withLock { $0.removeValue(forKey: customer) }
@@ -105,6 +142,7 @@ final class KeyRing: Sendable {
     /// (made in it, never committed) must not seal anything later.
     func forgetAll() {
         dataKeys.withLock { $0.removeAll() }
+        pendingKeys.withLock { $0.removeAll() }
     }
 
     /// The records key: for what belongs to no one customer.

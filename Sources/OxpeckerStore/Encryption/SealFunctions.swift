@@ -76,9 +76,15 @@ enum SealFunctions {
     }
 
     /// The key values of `customer` are sealed under (nil: the records key).
-    fileprivate static func key(_ ring: KeyRing, customer: String?, context: OpaquePointer) throws -> SymmetricKeyAndContext {
+    /// `create`: a customer with no key yet gets one (sealing); opening never makes one.
+    fileprivate static func key(_ ring: KeyRing, customer: String?, context: OpaquePointer, create: Bool = true) throws -> SymmetricKeyAndContext {
         guard let customer else { return SymmetricKeyAndContext(key: ring.keyForRecords, context: Data("oxpecker records".utf8)) }
-        let key = try ring.dataKey(for: customer) { try wrappedKey(of: customer, connection: sqlite3_context_db_handle(context)) }
+        let key =
+            if let keys = ring.customerKeys {
+                try ring.apartDataKey(for: customer, create: create, in: keys)
+            } else {
+                try ring.dataKey(for: customer) { try wrappedKey(of: customer, connection: sqlite3_context_db_handle(context)) }
+            }
         return SymmetricKeyAndContext(key: key, context: Data(customer.utf8))
     }
 
@@ -159,7 +165,7 @@ private let openCallback: SealFunctions.SQLiteFunction = { context, _, arguments
         guard sqlite3_value_type(arguments[1]) == SQLITE_BLOB else { return passThrough(context, arguments[1]) }
         guard let ring else { throw SealError("the store holds sealed values but was opened without its key") }
         let sealed = SealFunctions.blob(arguments[1])
-        let key = try SealFunctions.key(ring, customer: SealFunctions.text(arguments[0]), context: context!)
+        let key = try SealFunctions.key(ring, customer: SealFunctions.text(arguments[0]), context: context!, create: false)
         let opened: Data
         if let plain = try? KeyRing.open(sealed, key: key.key, context: key.context) {
             opened = plain
@@ -172,7 +178,8 @@ private let openCallback: SealFunctions.SQLiteFunction = { context, _, arguments
 
 private let newKeyCallback: SealFunctions.SQLiteFunction = { context, _, arguments in
     SealFunctions.run(context, arguments) { ring, arguments in
-        guard let ring, let customer = SealFunctions.text(arguments[0]) else { return sqlite3_result_null(context) }
+        // Keys kept apart: the store keeps none of its own (NULL: nothing inserted).
+        guard let ring, ring.customerKeys == nil, let customer = SealFunctions.text(arguments[0]) else { return sqlite3_result_null(context) }
         SealFunctions.resultBlob(context, try ring.newWrappedDataKey(for: customer))
     }
 }

@@ -23,13 +23,16 @@ enum StoreEncryption {
 
     /// The ring a store with `record` opens with under `key`: refuses a missing
     /// key, a key for a plain store and a wrong key, each with its own error.
-    static func ring(for record: Record?, key: StoreKey?, path: String) throws -> KeyRing? {
+    /// `customerKeys`: where the customers' data keys live if not in the store (the server's key store).
+    static func ring(for record: Record?, key: StoreKey?, path: String, customerKeys: (any CustomerKeyStore)? = nil) throws -> KeyRing? {
         switch (record, key) {
         case (nil, nil): return nil
         case (nil, .some): throw StoreError.notEncrypted(path: path)
         case (.some, nil): throw StoreError.keyRequired(path: path)
         case (.some(let record), .some(let key)):
-            return try KeyRing(wrappingKey: wrappingKey(for: record, key: key, path: path), wrappedSecret: record.wrappedSecret, path: path)
+            return try KeyRing(
+                wrappingKey: wrappingKey(for: record, key: key, path: path), wrappedSecret: record.wrappedSecret, path: path,
+                customerKeys: customerKeys)
         }
     }
 
@@ -60,10 +63,14 @@ enum StoreEncryption {
     /// a key, once committed, never changes). An erasure deletes it: whatever copy of
     /// the customer's sealed values is left (a free page, a backup of the file made
     /// before) no longer opens with this store's key. The ring forgets a deleted key.
-    static func install(_ record: Record, in db: Database, at instant: String) throws {
+    ///
+    /// `keysApart`: the data keys live in a key store of their own (``CustomerKeyStore``),
+    /// `customer_key` stays empty and no trigger is installed.
+    static func install(_ record: Record, in db: Database, at instant: String, keysApart: Bool = false) throws {
         try db.execute(
             sql: "INSERT INTO store_crypto (singleton, kdf, salt, wrapped_secret, created_at) VALUES (1, ?, ?, ?, ?)",
             arguments: [record.kdf, record.salt, record.wrappedSecret, instant])
+        guard !keysApart else { return }
         try db.execute(
             sql: """
                 CREATE TRIGGER customer_key_for_new_customer AFTER INSERT ON customer

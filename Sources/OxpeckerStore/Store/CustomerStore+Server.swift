@@ -26,13 +26,13 @@ extension CustomerStore {
         at path: String, options: StoreOptions = StoreOptions(), migrations: [ServerMigration]
     ) throws -> CustomerStore {
         let names = migrations.map(\.name)
-        if FileManager.default.fileExists(atPath: path) {
-            try checkIdentity(path: path, alsoKnown: names)
-        } else {
+        if !FileManager.default.fileExists(atPath: path) {
             try create(at: path, options: options).close()
         }
+        let record = try checkIdentity(path: path, alsoKnown: names)
+        let ring = try StoreEncryption.ring(for: record, key: options.key, path: path, customerKeys: options.customerKeys)
         return try mapErrors(path: path) {
-            let pool = try DatabasePool(path: path, configuration: configuration(options, ring: nil))
+            let pool = try DatabasePool(path: path, configuration: configuration(options, ring: ring))
             var migrator = StoreSchema.migrator
             for migration in migrations {
                 migrator.registerMigration(migration.name, migrate: migration.migrate)
@@ -43,7 +43,7 @@ extension CustomerStore {
             if pending {
                 _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             }
-            return try CustomerStore(path: path, pool: pool, options: options, keyRing: nil)
+            return try CustomerStore(path: path, pool: pool, options: options, keyRing: ring)
         }
     }
 
@@ -51,6 +51,12 @@ extension CustomerStore {
     /// open: an SQLite file with the store's application id, no migration beyond this build's
     /// and `migrations`. Throws ``StoreError/notAnOxpeckerStore(path:reason:)`` or
     /// ``StoreError/schemaTooNew(found:supported:)``.
+    /// Whether the server state store at `path` keeps its personal data encrypted
+    /// (checked as ``checkServerState(at:migrations:)`` checks, without a key).
+    public static func serverStateIsEncrypted(at path: String, migrations: [ServerMigration]) throws -> Bool {
+        try checkIdentity(path: path, alsoKnown: migrations.map(\.name)) != nil
+    }
+
     public static func checkServerState(at path: String, migrations: [ServerMigration]) throws {
         try checkIdentity(path: path, alsoKnown: migrations.map(\.name))
     }
@@ -65,6 +71,39 @@ extension CustomerStore {
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path)
         }
+    }
+
+    /// ``writeDatabase(_:)`` for a caller that is not async (the server opening its data).
+    public func writeDatabaseNow<T>(_ body: (StoreWriter, Database) throws -> T) throws -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try self.transaction(db) { writer in try body(writer, db) }
+            }
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// Destroys the data key of `customer` in the key store kept apart (an erasure on the
+    /// server: every copy of their sealed values, backups included, stops opening).
+    /// Nothing to do on a plain store or one whose keys live in it (its erasure deletes the key).
+    public func destroyDataKey(of customer: CustomerID) throws {
+        guard let ring = keyRing, let keys = ring.customerKeys else { return }
+        try keys.destroyKey(of: customer.rawValue)
+        ring.forget(customer.rawValue)
+    }
+
+    /// Whether the data key of `customer` is still in the key store kept apart
+    /// (false on a store without one).
+    public func holdsDataKey(of customer: CustomerID) throws -> Bool {
+        guard let keys = keyRing?.customerKeys else { return false }
+        if case .found = try keys.key(of: customer.rawValue) { return true }
+        return false
+    }
+
+    /// The customers whose data keys the key store kept apart destroyed (empty without one).
+    public func destroyedDataKeys() throws -> [CustomerID] {
+        try keyRing?.customerKeys?.destroyedCustomers().map { CustomerID(unchecked: $0) } ?? []
     }
 
     /// A read on a snapshot of the database, for the server's own tables.

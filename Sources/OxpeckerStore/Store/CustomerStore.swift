@@ -47,7 +47,7 @@ public final class CustomerStore: Sendable {
     public static func create(at path: String, options: StoreOptions = StoreOptions()) throws -> CustomerStore {
         guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.storeExists(path: path) }
         let record = try options.key.map(StoreEncryption.newRecord)
-        let ring = try StoreEncryption.ring(for: record, key: options.key, path: path)
+        let ring = try StoreEncryption.ring(for: record, key: options.key, path: path, customerKeys: options.customerKeys)
         return try mapErrors(path: path) {
             let pool = try DatabasePool(path: path, configuration: configuration(options, ring: ring))
             try StoreSchema.migrator.migrate(pool)
@@ -56,7 +56,7 @@ public final class CustomerStore: Sendable {
                 try db.execute(
                     sql: "INSERT INTO store_info (singleton, replica_id, created_at, next_number) VALUES (1, ?, ?, 1)",
                     arguments: [ReplicaID.random().rawValue, now])
-                if let record { try StoreEncryption.install(record, in: db, at: now) }
+                if let record { try StoreEncryption.install(record, in: db, at: now, keysApart: options.customerKeys != nil) }
             }
             return try CustomerStore(path: path, pool: pool, options: options, keyRing: ring)
         }
@@ -78,7 +78,7 @@ public final class CustomerStore: Sendable {
             throw StoreError.notAnOxpeckerStore(path: path, reason: "the file cannot be read (permissions)")
         }
         let record = try checkIdentity(path: path, alsoKnown: [])
-        let ring = try StoreEncryption.ring(for: record, key: options.key, path: path)
+        let ring = try StoreEncryption.ring(for: record, key: options.key, path: path, customerKeys: options.customerKeys)
         return try mapErrors(path: path) {
             let pool = try DatabasePool(path: path, configuration: configuration(options, ring: ring))
             try StoreSchema.migrator.migrate(pool)
@@ -129,6 +129,9 @@ public final class CustomerStore: Sendable {
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try SealFunctions.register(ring, on: db)
+            if let ring, ring.customerKeys != nil {
+                db.add(transactionObserver: PendingKeysObserver(ring: ring), extent: .databaseLifetime)
+            }
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Purged and erased customers leave no readable trace in freed pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")

@@ -42,6 +42,9 @@ public struct StoreOptions: Sendable {
     /// server be restored from a backup that lacks it (``StoreWriter/requeuePushedChanges()``):
     /// a restore from a backup older than this can no longer be filled in from this store.
     public var pushedChangeRetention: Duration
+    /// Where the customers' data keys of an encrypted store live when they are kept
+    /// apart from it (the sync server's key store); nil: in the store itself.
+    @_spi(OxpeckerServer) public var customerKeys: (any CustomerKeyStore)?
 
     /// 30 days: the backups a server is restored from are rarely older.
     public static let defaultPushedChangeRetention: Duration = .seconds(30 * 24 * 3600)

@@ -54,12 +54,17 @@ final class TestDatabase: Sendable {
     let dataDirectory: String
     /// The PostgreSQL URL of this test's own database.
     let postgresURL: String?
+    /// `--key-file` and `--key-store` of an encrypted SQLite server (both outside the data folder), or nil.
+    let encryption: (keyFile: String, keyStore: String)?
 
     /// A fresh database of `backend`; SQLite's data directory is `dataDirectory`.
-    static func make(_ backend: ServerBackend, dataDirectory: String) async throws -> TestDatabase {
+    /// `encrypted`: an SQLite server with its key and key store beside the data folder.
+    static func make(_ backend: ServerBackend, dataDirectory: String, encrypted: Bool = false) async throws -> TestDatabase {
         switch backend {
         case .sqlite:
-            return TestDatabase(backend: backend, dataDirectory: dataDirectory, postgresURL: nil)
+            let beside = (dataDirectory as NSString).deletingLastPathComponent
+            let encryption = encrypted ? (keyFile: beside + "/server.key", keyStore: beside + "/customer-keys.oxpecker-keys") : nil
+            return TestDatabase(backend: backend, dataDirectory: dataDirectory, postgresURL: nil, encryption: encryption)
         case .postgres:
             let base = try #require(ServerBackend.postgresURL, ServerBackend.postgresSkipReason)
             let name = "oxp_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
@@ -83,11 +88,14 @@ final class TestDatabase: Sendable {
     /// Whether `remove` drops the database (one made by `make`).
     private let owned: Bool
 
-    private init(backend: ServerBackend, dataDirectory: String, postgresURL: String?, owned: Bool = true) {
+    private init(
+        backend: ServerBackend, dataDirectory: String, postgresURL: String?, owned: Bool = true, encryption: (keyFile: String, keyStore: String)? = nil
+    ) {
         self.owned = owned
         self.backend = backend
         self.dataDirectory = dataDirectory
         self.postgresURL = postgresURL
+        self.encryption = encryption
     }
 
     /// A storage on this database (SQLite: on `clock`, which stamps its own HLCs).
@@ -142,6 +150,7 @@ final class TestDatabase: Sendable {
     /// The `oxpecker-server` options that point at this database.
     var serverArguments: [String] {
         postgresURL.map { ["--postgres", $0] } ?? ["--data-dir", dataDirectory]
+            + (encryption.map { ["--key-file", $0.keyFile, "--key-store", $0.keyStore] } ?? [])
     }
 
     /// Closes `storages` and drops the PostgreSQL database (the caller removes the folder).

@@ -27,9 +27,10 @@ final class SyncServerProcess: @unchecked Sendable {
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Starts a server on a new database of `backend` and a free port, with `serveOptions` on its command line.
-    static func start(_ backend: ServerBackend = .sqlite, serveOptions: [String] = []) async throws -> SyncServerProcess {
+    /// `encrypted` (SQLite): its data encrypted, with a key file and key store beside the data folder.
+    static func start(_ backend: ServerBackend = .sqlite, serveOptions: [String] = [], encrypted: Bool = false) async throws -> SyncServerProcess {
         let folder = try ScratchFolder()
-        let database = try await TestDatabase.make(backend, dataDirectory: folder.path("data"))
+        let database = try await TestDatabase.make(backend, dataDirectory: folder.path("data"), encrypted: encrypted)
         let server = SyncServerProcess(folder: folder, database: database, ownsDatabase: true, serveOptions: serveOptions)
         try await server.launch(port: 0)
         return server

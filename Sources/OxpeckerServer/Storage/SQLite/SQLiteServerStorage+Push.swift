@@ -58,7 +58,7 @@ extension SQLiteServerStorage {
         policy: PushPolicy, receivedAt: String
     ) throws -> PushResult {
         if let stored = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT body FROM change_log WHERE replica = ? AND number = ?"),
+            db.cachedStatement(sql: "SELECT oxp_open(customer, body) FROM change_log WHERE replica = ? AND number = ?"),
             arguments: [change.replica.rawValue, number])
         {
             if let conflict = PushRules.replicaConflict(of: change, stored: stored) { return conflict }
@@ -101,7 +101,7 @@ extension SQLiteServerStorage {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO change_log (replica, number, hlc, customer, entity, field, kind, body, superseded, device, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, oxp_seal(?4, ?8), ?9, ?10, ?11)
                     """
             ).execute(arguments: [
                 change.replica.rawValue, number, change.hlc.description, change.customer.rawValue, change.entity.rawValue, change.field,
@@ -125,7 +125,7 @@ extension SQLiteServerStorage {
         if let note = RedactionRules.note(redactedBy: change) {
             let logged = try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT position, body FROM change_log WHERE customer = ? AND entity IN ('note', 'note_revision')"),
+                    sql: "SELECT position, oxp_open(customer, body) FROM change_log WHERE customer = ? AND entity IN ('note', 'note_revision')"),
                 arguments: [change.customer.rawValue]
             ).map { (position: $0[0] as Int64, body: $0[1] as String) }
             try storeBodies(RedactionRules.blankedBodies(logged, of: [note]), in: db)
@@ -138,8 +138,10 @@ extension SQLiteServerStorage {
     }
 
     /// Writes back logged changes a redaction rewrote (``RedactionRules/blankedBodies(_:of:)``).
-    static func storeBodies(_ bodies: [(position: Int64, body: String)], in db: Database) throws {
-        let update = try db.cachedStatement(sql: "UPDATE change_log SET body = ? WHERE position = ?")
+    /// `sealing`: sealed under the customer's key on encrypted data (`oxp_seal`, which hands a plain server's through).
+    static func storeBodies(_ bodies: [(position: Int64, body: String)], in db: Database, sealing: Bool = true) throws {
+        let update = try db.cachedStatement(
+            sql: sealing ? "UPDATE change_log SET body = oxp_seal(customer, ?) WHERE position = ?" : "UPDATE change_log SET body = ? WHERE position = ?")
         for (position, body) in bodies { try update.execute(arguments: [body, position]) }
     }
 

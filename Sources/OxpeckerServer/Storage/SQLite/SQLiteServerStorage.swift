@@ -15,12 +15,48 @@ public final class SQLiteServerStorage: ServerStorage {
     public var replica: ReplicaID { state.replica }
 
     /// Opens the storage in `dataDirectory`, creating the folder and the database if needed.
-    public init(dataDirectory: String, clock: WallClock = .system) throws {
+    ///
+    /// With `encryption`, new data is made encrypted and encrypted data is opened (see
+    /// ``ServerEncryption``); plain data refuses a key and encrypted data needs one
+    /// (`StoreError.notEncrypted`, `.keyRequired`, `.wrongKey`), and so does a key store
+    /// that is missing, inside the data folder, or another data's. Opening encrypted data
+    /// also finishes what an erasure left undone: a customer whose key the key store
+    /// destroyed but this data still holds (restored from a backup made before the
+    /// erasure) is erased again, and a key that outlived its erasure is destroyed.
+    public init(dataDirectory: String, clock: WallClock = .system, encryption: ServerEncryption? = nil) throws {
+        try encryption?.checkApart(from: dataDirectory)
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        state = try CustomerStore.openServerState(
-            at: (dataDirectory as NSString).appendingPathComponent("server.oxpecker"),
-            options: StoreOptions(clock: clock, durability: .full), migrations: ServerSchema.migrations)
+        let path = (dataDirectory as NSString).appendingPathComponent("server.oxpecker")
+        var options = StoreOptions(clock: clock, durability: .full)
+        var keyStore: KeyStoreFile?
+        if let encryption {
+            let exists = FileManager.default.fileExists(atPath: path)
+            if exists, try !CustomerStore.serverStateIsEncrypted(at: path, migrations: ServerSchema.migrations) {
+                throw StoreError.notEncrypted(path: path)
+            }
+            // Encrypted data with no key store has lost its keys: never make an empty one for it.
+            let keys =
+                exists
+                ? try KeyStoreFile.open(at: encryption.keyStorePath, key: encryption.key)
+                : try KeyStoreFile.openOrCreate(at: encryption.keyStorePath, key: encryption.key)
+            // Another data's key store is refused before the data is opened (nothing written).
+            if exists, let recorded = try Self.recordedKeyStore(in: path), recorded != keys.id {
+                throw StoreError.keyUnusable(
+                    reason: "the key store '\(keys.path)' (\(keys.id)) is not the one of the data in '\(dataDirectory)' (\(recorded))")
+            }
+            options.key = encryption.key
+            options.customerKeys = keys
+            keyStore = keys
+        }
+        state = try CustomerStore.openServerState(at: path, options: options, migrations: ServerSchema.migrations)
+        if let keyStore {
+            try record(keyStore)
+            try settleDestroyedKeys(at: Instant(millisecondsSince1970: clock.now()))
+        }
     }
+
+    /// Whether the data is kept encrypted (``ServerEncryption``).
+    public var isEncrypted: Bool { state.isEncrypted }
 
     public func token(forHash tokenHash: String) async throws -> TokenRecord? {
         try await state.readDatabase { _, db in

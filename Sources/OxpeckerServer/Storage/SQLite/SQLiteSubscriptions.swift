@@ -358,7 +358,7 @@ struct SQLiteSubscriptions {
         var complete = purged.count == leaving.count
         if complete {
             let state = try db.cachedStatement(
-                sql: "SELECT position, body FROM change_log WHERE customer = ? AND position > ? AND superseded = 0 ORDER BY position LIMIT ?")
+                sql: "SELECT position, oxp_open(customer, body) FROM change_log WHERE customer = ? AND position > ? AND superseded = 0 ORDER BY position LIMIT ?")
             for customer in entering {
                 let room = limit - changes.count
                 guard room > 0 else {
@@ -399,7 +399,7 @@ struct SQLiteSubscriptions {
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT c.position, c.body FROM change_log c CROSS JOIN holding h ON h.customer = c.customer AND h.subscription = ?2
+                    SELECT c.position, oxp_open(c.customer, c.body) FROM change_log c CROSS JOIN holding h ON h.customer = c.customer AND h.subscription = ?2
                     WHERE c.position > ?1 AND c.position > h.since AND c.replica <> ?4
                     ORDER BY c.position LIMIT ?3
                     """),
@@ -421,7 +421,7 @@ struct SQLiteSubscriptions {
         let customers = try visibleCustomers(after: cursor.after.rawValue, limit: limit + 1)
         let page = Array(customers.prefix(limit))
         let changes = try db.cachedStatement(
-            sql: "SELECT body FROM change_log WHERE customer = ? AND position <= ? AND superseded = 0 ORDER BY position")
+            sql: "SELECT oxp_open(customer, body) FROM change_log WHERE customer = ? AND position <= ? AND superseded = 0 ORDER BY position")
         let snapshots = try page.map { customer in
             SnapshotCustomer(
                 customer: CustomerID(unchecked: customer), scopes: try Self.scopes(of: customer, in: db),

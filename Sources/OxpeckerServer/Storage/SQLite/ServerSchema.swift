@@ -209,7 +209,9 @@ enum ServerSchema {
                       AND customer IN (SELECT customer FROM change_log WHERE entity = 'note_redaction')
                     """
             ).map { (position: $0[0] as Int64, body: $0[1] as String) }
-            try SQLiteServerStorage.storeBodies(RedactionRules.blankedBodies(logged, of: notes), in: db)
+            // Bodies read and written clear: data from before this migration is never encrypted
+            // (encrypted data is made new, and its log is empty when this runs).
+            try SQLiteServerStorage.storeBodies(RedactionRules.blankedBodies(logged, of: notes), in: db, sealing: false)
         },
         // The reconciliation round under way (ReconcileRound), and the progress an answer
         // records when it is confirmed: a pull page compares one slice of customers, not all.

@@ -1,0 +1,190 @@
+import Crypto
+import Foundation
+import GRDB
+import Synchronization
+
+/// A key store in a file of its own (SQLite): the customers' data keys of the
+/// sync server's encrypted data, each wrapped by the server's key, kept apart from
+/// the data so that no copy of the data (a backup, a dead page) holds them.
+///
+/// Destroying a key (an erasure) deletes its row with `secure_delete` on and
+/// empties the write-ahead log, and remembers the customer in `destroyed_key`
+/// (ids only): a customer erased once never gets a key again, and a server
+/// restored from a backup made before the erasure knows to erase them again.
+///
+/// A key store has an id; the data it serves records it, and a key store of
+/// other data is refused.
+@_spi(OxpeckerServer)
+public final class KeyStoreFile: CustomerKeyStore {
+    public let path: String
+    /// This key store's id (random, made with it).
+    public let id: String
+    private let queue: DatabaseQueue
+    private let wrappingKey: SymmetricKey
+    private let keys = Mutex<[String: SymmetricKey]>([:])
+
+    /// "OXKS": tells a key store from a customer store or any other SQLite file.
+    static let applicationID: Int32 = 0x4F58_4B53
+
+    /// Opens the key store at `path` under `key`, making a new one there if no file exists.
+    ///
+    /// Throws ``StoreError/wrongKey(path:)`` for a key that is not this key store's, and
+    /// ``StoreError/keyUnusable(reason:)`` for a file that is not a key store.
+    public static func openOrCreate(at path: String, key: StoreKey) throws -> KeyStoreFile {
+        if FileManager.default.fileExists(atPath: path) { return try open(at: path, key: key) }
+        return try create(at: path, key: key)
+    }
+
+    /// Opens the existing key store at `path`; throws ``StoreError/keyUnusable(reason:)`` if there is none.
+    public static func open(at path: String, key: StoreKey) throws -> KeyStoreFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.keyUnusable(reason: "no key store at '\(path)'")
+        }
+        let queue = try CustomerStore.mapErrors(path: path) { try DatabaseQueue(path: path, configuration: configuration()) }
+        let row = try CustomerStore.mapErrors(path: path) {
+            try queue.read { db -> Row? in
+                let application = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                guard application == applicationID, try db.tableExists("key_store") else { return nil }
+                return try Row.fetchOne(db, sql: "SELECT id, kdf, salt, check_value FROM key_store")
+            }
+        }
+        guard let row else { throw StoreError.keyUnusable(reason: "'\(path)' is not an Oxpecker key store") }
+        let id: String = row[0]
+        let kdf: String = row[1]
+        switch key.material {
+        case .passphrase where kdf == "none", .key where kdf != "none": throw StoreError.wrongKey(path: path)
+        default: break
+        }
+        let wrapping = try KeyRing.wrappingKey(for: key, salt: row[2])
+        guard (try? KeyRing.open(row[3], key: wrapping, context: checkContext(id))) != nil else { throw StoreError.wrongKey(path: path) }
+        return KeyStoreFile(path: path, id: id, queue: queue, wrappingKey: wrapping)
+    }
+
+    /// Makes a new, empty key store at `path` (mode 0600) under `key`.
+    public static func create(at path: String, key: StoreKey) throws -> KeyStoreFile {
+        guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.storeExists(path: path) }
+        let id = "ks-" + UUID().uuidString.lowercased()
+        let salt = SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }
+        let wrapping = try KeyRing.wrappingKey(for: key, salt: salt)
+        let check = try KeyRing.seal(Data("oxpecker key store".utf8), key: wrapping, context: checkContext(id))
+        let queue = try CustomerStore.mapErrors(path: path) {
+            let queue = try DatabaseQueue(path: path, configuration: configuration())
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            }
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE key_store (
+                            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                            id TEXT NOT NULL,
+                            kdf TEXT NOT NULL,
+                            salt BLOB NOT NULL,
+                            check_value BLOB NOT NULL,
+                            created_at TEXT NOT NULL
+                        );
+                        CREATE TABLE customer_key (
+                            customer_id TEXT PRIMARY KEY NOT NULL,
+                            wrapped BLOB NOT NULL
+                        ) WITHOUT ROWID;
+                        CREATE TABLE destroyed_key (
+                            customer_id TEXT PRIMARY KEY NOT NULL,
+                            destroyed_at TEXT NOT NULL
+                        ) WITHOUT ROWID;
+                        """)
+                try db.execute(
+                    sql: "INSERT INTO key_store (singleton, id, kdf, salt, check_value, created_at) VALUES (1, ?, ?, ?, ?, ?)",
+                    arguments: [id, KeyRing.kdfName(for: key), salt, check, Date().ISO8601Format()])
+            }
+            return queue
+        }
+        chmod(path, 0o600)
+        return KeyStoreFile(path: path, id: id, queue: queue, wrappingKey: wrapping)
+    }
+
+    private init(path: String, id: String, queue: DatabaseQueue, wrappingKey: SymmetricKey) {
+        self.path = path
+        self.id = id
+        self.queue = queue
+        self.wrappingKey = wrappingKey
+    }
+
+    public func key(of customer: String) throws -> CustomerKeyLookup {
+        if let key = keys.withLock({ $0[customer] }) { return .found(key) }
+        let (wrapped, destroyed): (Data?, Bool) = try CustomerStore.mapErrors(path: path) {
+            try queue.read { db in
+                let wrapped = try Data.fetchOne(
+                    db.cachedStatement(sql: "SELECT wrapped FROM customer_key WHERE customer_id = ?"), arguments: [customer])
+                if wrapped != nil { return (wrapped, false) }
+                let destroyed = try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT 1 FROM destroyed_key WHERE customer_id = ?"), arguments: [customer]) ?? false
+                return (nil, destroyed)
+            }
+        }
+        guard let wrapped else { return destroyed ? .destroyed : .missing }
+        guard let bytes = try? KeyRing.open(wrapped, key: wrappingKey, context: keyContext(customer)) else {
+            throw SealError("the data key of customer '\(customer)' in the key store '\(path)' does not open (damaged or moved)")
+        }
+        let key = SymmetricKey(data: bytes)
+        keys.withLock { $0[customer] = key }
+        return .found(key)
+    }
+
+    public func store(_ new: [String: SymmetricKey]) throws {
+        try CustomerStore.mapErrors(path: path) {
+            try queue.write { db in
+                let destroyed = try db.cachedStatement(sql: "SELECT 1 FROM destroyed_key WHERE customer_id = ?")
+                let insert = try db.cachedStatement(sql: "INSERT INTO customer_key (customer_id, wrapped) VALUES (?, ?)")
+                for (customer, key) in new.sorted(by: { $0.key < $1.key }) {
+                    if try Bool.fetchOne(destroyed, arguments: [customer]) ?? false {
+                        throw SealError("customer '\(customer)' was erased: their data key was destroyed and is never made again")
+                    }
+                    let wrapped = try KeyRing.seal(key.withUnsafeBytes { Data($0) }, key: wrappingKey, context: keyContext(customer))
+                    try insert.execute(arguments: [customer, wrapped])
+                }
+            }
+        }
+        keys.withLock { $0.merge(new) { kept, _ in kept } }
+    }
+
+    public func destroyKey(of customer: String) throws {
+        try CustomerStore.mapErrors(path: path) {
+            try queue.write { db in
+                try db.execute(sql: "DELETE FROM customer_key WHERE customer_id = ?", arguments: [customer])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO destroyed_key (customer_id, destroyed_at) VALUES (?, ?)",
+                    arguments: [customer, Date().ISO8601Format()])
+            }
+            // The old page, key included, leaves the write-ahead log; secure_delete zeroed it in the file.
+            _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        }
+        _ = keys.withLock { $0.removeValue(forKey: customer) }
+    }
+
+    public func destroyedCustomers() throws -> [String] {
+        try CustomerStore.mapErrors(path: path) {
+            try queue.read { db in try String.fetchAll(db, sql: "SELECT customer_id FROM destroyed_key ORDER BY customer_id") }
+        }
+    }
+
+    /// How many data keys the key store holds.
+    public func count() throws -> Int {
+        try CustomerStore.mapErrors(path: path) {
+            try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer_key") ?? 0 }
+        }
+    }
+
+    private func keyContext(_ customer: String) -> Data { Data("oxpecker key store \(id) customer \(customer)".utf8) }
+    private static func checkContext(_ id: String) -> Data { Data("oxpecker key store \(id)".utf8) }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        return configuration
+    }
+}

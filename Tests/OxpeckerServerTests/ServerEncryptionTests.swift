@@ -10,7 +10,7 @@ import Testing
 @Suite("Encrypted server data and crypto-shredding, end to end", .serialized)
 struct ServerEncryptionTests {
     /// Words of personal data the scenario writes: none may be readable in the server's data.
-    static let secrets = ["Zdeňka Horáková", "Horakova", "1984-03-07", "refinancování", "Vinohradech", "Bedřich Smetana", "penzijní spoření"]
+    static let secrets = ["Zdeňka Horáková", "Horakova", "1984-03-07", "refinancování", "Vinohradech", "Bedřich Smetana", "penzijní spoření", "diagnóza"]
 
     /// Whether any file in `folder` (the database, its `-wal` and `-shm`, anything else) holds `word`, case and accents ignored.
     static func folderHolds(_ word: String, _ folder: String) throws -> Bool {
@@ -49,10 +49,20 @@ struct ServerEncryptionTests {
         try await a.ok(["note", "add", "c-1002", "--text", "penzijní spoření pro vnučku", "--author", "a-417", "--channel", "phone"])
         try await a.sync(server, token: tokenA)
         try await b.sync(server, token: tokenB)
+        // A redaction on encrypted data: the server opens, blanks and seals again the changes it logged.
+        let slip = try await a.ok(["note", "add", "c-1002", "--text", "diagnóza zapsaná omylem", "--author", "a-417", "--channel", "phone"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await a.sync(server, token: tokenA)
+        try await b.sync(server, token: tokenB)
+        try await a.ok(["note", "redact", slip, "--by", "dpo", "--reason", "mistake"])
+        try await a.sync(server, token: tokenA)
+        try await b.sync(server, token: tokenB)
 
         // The server serves the clear state to devices that may read it, and keeps none of it in clear.
         let served = String(decoding: try await server.exportState(), as: UTF8.self)
         #expect(served.contains("Zdeňka Horáková") && served.contains("Vinohradech") && served.contains("Bedřich Smetana"))
+        let exportB = String(decoding: try await b.exportBytes(), as: UTF8.self)
+        #expect(!served.contains("diagnóza") && !exportB.contains("diagnóza") && exportB.contains("mistake"), "the redaction reached B and the server")
         #expect(try await a.exportBytes() == (try await b.exportBytes()))
         for word in Self.secrets {
             #expect(!(try Self.folderHolds(word, server.dataDirectory)), "'\(word)' is readable in the server's data folder")

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import GRDB
-import Synchronization
 
 /// A key store in a file of its own (SQLite): the customers' data keys of the
 /// sync server's encrypted data, each wrapped by the server's key, kept apart from
@@ -21,7 +20,6 @@ public final class KeyStoreFile: CustomerKeyStore {
     public let id: String
     private let queue: DatabaseQueue
     private let wrappingKey: SymmetricKey
-    private let keys = Mutex<[String: SymmetricKey]>([:])
 
     /// "OXKS": tells a key store from a customer store or any other SQLite file.
     static let applicationID: Int32 = 0x4F58_4B53
@@ -110,8 +108,8 @@ public final class KeyStoreFile: CustomerKeyStore {
         self.wrappingKey = wrappingKey
     }
 
+    /// Read from the file each time: the store's key ring keeps the keys it has read.
     public func key(of customer: String) throws -> CustomerKeyLookup {
-        if let key = keys.withLock({ $0[customer] }) { return .found(key) }
         let (wrapped, destroyed): (Data?, Bool) = try CustomerStore.mapErrors(path: path) {
             try queue.read { db in
                 let wrapped = try Data.fetchOne(
@@ -126,9 +124,7 @@ public final class KeyStoreFile: CustomerKeyStore {
         guard let bytes = try? KeyRing.open(wrapped, key: wrappingKey, context: keyContext(customer)) else {
             throw SealError("the data key of customer '\(customer)' in the key store '\(path)' does not open (damaged or moved)")
         }
-        let key = SymmetricKey(data: bytes)
-        keys.withLock { $0[customer] = key }
-        return .found(key)
+        return .found(SymmetricKey(data: bytes))
     }
 
     public func store(_ new: [String: SymmetricKey]) throws {
@@ -145,7 +141,6 @@ public final class KeyStoreFile: CustomerKeyStore {
                 }
             }
         }
-        keys.withLock { $0.merge(new) { kept, _ in kept } }
     }
 
     public func destroyKey(of customer: String) throws {
@@ -159,7 +154,6 @@ public final class KeyStoreFile: CustomerKeyStore {
             // The old page, key included, leaves the write-ahead log; secure_delete zeroed it in the file.
             _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         }
-        _ = keys.withLock { $0.removeValue(forKey: customer) }
     }
 
     public func destroyedCustomers() throws -> [String] {

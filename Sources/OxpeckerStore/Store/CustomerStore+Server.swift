@@ -51,14 +51,14 @@ extension CustomerStore {
     /// open: an SQLite file with the store's application id, no migration beyond this build's
     /// and `migrations`. Throws ``StoreError/notAnOxpeckerStore(path:reason:)`` or
     /// ``StoreError/schemaTooNew(found:supported:)``.
+    public static func checkServerState(at path: String, migrations: [ServerMigration]) throws {
+        try checkIdentity(path: path, alsoKnown: migrations.map(\.name))
+    }
+
     /// Whether the server state store at `path` keeps its personal data encrypted
     /// (checked as ``checkServerState(at:migrations:)`` checks, without a key).
     public static func serverStateIsEncrypted(at path: String, migrations: [ServerMigration]) throws -> Bool {
         try checkIdentity(path: path, alsoKnown: migrations.map(\.name)) != nil
-    }
-
-    public static func checkServerState(at path: String, migrations: [ServerMigration]) throws {
-        try checkIdentity(path: path, alsoKnown: migrations.map(\.name))
     }
 
     /// A write transaction with the store's writer and the database itself, for

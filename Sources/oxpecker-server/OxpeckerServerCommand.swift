@@ -130,7 +130,6 @@ extension DataOptions {
         switch error {
         case .keyRequired(let path): "the server's data '\(path)' is encrypted: give its key and key store (--key-file and --key-store)"
         case .notEncrypted(let path): "the server's data '\(path)' is not encrypted, but a key was given: encrypting existing server data is not supported yet; start without --key-file"
-        case .wrongKey(let path): "the key given is not the key of '\(path)': nothing was read or written"
         default: error.description
         }
     }

@@ -45,12 +45,12 @@ struct DataOptions: ParsableArguments {
 
     @Option(
         name: .customLong("key-file"),
-        help: "Embedded SQLite: keep personal data encrypted under the key in this file, readable by its owner only; new data is made encrypted, and a missing file is made with a new key for new data (env OXPECKER_SERVER_KEY_FILE). Needs --key-store.")
+        help: "Keep personal data encrypted under the key in this file, readable by its owner only; new data is made encrypted, and a missing file is made with a new key for new data (env OXPECKER_SERVER_KEY_FILE). Needs --key-store.")
     var keyFile: String = ProcessInfo.processInfo.environment["OXPECKER_SERVER_KEY_FILE"] ?? ""
 
     @Option(
         name: .customLong("key-store"),
-        help: "With --key-file: the key store that holds each customer's data key, outside the data folder and its backups; made if the data is new (env OXPECKER_KEY_STORE).")
+        help: "With --key-file: the key store that holds each customer's data key, apart from the data and its backups; made if the data is new. Embedded SQLite: a file outside the data folder. PostgreSQL: the postgres:// URL of another database, shared by every instance (env OXPECKER_KEY_STORE).")
     var keyStore: String = ProcessInfo.processInfo.environment["OXPECKER_KEY_STORE"] ?? ""
 
     /// The PostgreSQL URL, if the server is to use PostgreSQL.
@@ -61,22 +61,25 @@ struct DataOptions: ParsableArguments {
         guard postgresConnections > 0 else { throw ValidationError("--postgres-connections must be positive") }
         if let postgresURL { _ = try postgresSettings(postgresURL) }
         guard keyFile.isEmpty == keyStore.isEmpty else { throw ValidationError("--key-file and --key-store go together") }
-        if !keyFile.isEmpty, postgresURL != nil {
-            throw ValidationError("--key-file: encryption at rest is not available on PostgreSQL yet (the embedded SQLite backend has it)")
+        let keyStoreIsURL = keyStore.hasPrefix("postgres://") || keyStore.hasPrefix("postgresql://")
+        if !keyStore.isEmpty, postgresURL != nil, !keyStoreIsURL {
+            throw ValidationError("--key-store: with --postgres the key store is another PostgreSQL database, shared by every instance: give its postgres:// URL")
+        }
+        if keyStoreIsURL, postgresURL == nil {
+            throw ValidationError("--key-store: a PostgreSQL key store goes with --postgres; the embedded backend keeps its keys in a file outside the data folder")
         }
     }
 
-    /// The encryption of the embedded backend's data, if a key is given: a missing key file is
-    /// made with a new key (mode 0600) when the data is new, never for existing data.
-    func encryption() throws -> ServerEncryption? {
+    /// The encryption of the server's data, if a key is given: a missing key file is made
+    /// with a new key (mode 0600) when the data is new (`dataIsNew`), never for existing data.
+    func encryption(dataIsNew: Bool) throws -> ServerEncryption? {
         guard !keyFile.isEmpty else { return nil }
-        let dataExists = FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent("server.oxpecker"))
-        if !FileManager.default.fileExists(atPath: keyFile), !dataExists {
+        if !FileManager.default.fileExists(atPath: keyFile), dataIsNew {
             try StoreKey.generate().writeKeyFile(to: keyFile)
             FileHandle.standardError.write(
                 Data("wrote a new server key to \(keyFile) (mode 0600): keep a copy apart from the data and the key store; losing it loses the data\n".utf8))
         }
-        return ServerEncryption(key: try StoreKey.keyFile(keyFile), keyStorePath: keyStore)
+        return ServerEncryption(key: try StoreKey.keyFile(keyFile), keyStore: keyStore)
     }
 
     /// Where the data is, for the startup line (never a password).
@@ -101,9 +104,12 @@ struct DataOptions: ParsableArguments {
     func openStorage(logger: Logger = Logger(label: "oxpecker-server")) async throws -> any ServerStorage {
         do {
             if let postgresURL {
-                return try await PostgresServerStorage.connect(try postgresSettings(postgresURL), logger: logger)
+                let settings = try postgresSettings(postgresURL)
+                let encryption = try encryption(dataIsNew: await PostgresServerStorage.isNew(settings, logger: logger))
+                return try await PostgresServerStorage.connect(settings, encryption: encryption, logger: logger)
             }
-            return try SQLiteServerStorage(dataDirectory: dataDirectory, encryption: try encryption())
+            let dataExists = FileManager.default.fileExists(atPath: (dataDirectory as NSString).appendingPathComponent("server.oxpecker"))
+            return try SQLiteServerStorage(dataDirectory: dataDirectory, encryption: try encryption(dataIsNew: !dataExists))
         } catch let error as ValidationError {
             throw error
         } catch let error as ServerError {

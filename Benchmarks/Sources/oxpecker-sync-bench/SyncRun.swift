@@ -36,7 +36,7 @@ struct SyncRun {
         logger.logLevel = .warning
         let storage = try SQLiteServerStorage(
             dataDirectory: path("server"),
-            encryption: encryptedServer ? ServerEncryption(key: .generate(), keyStorePath: path("customer-keys.oxpecker-keys")) : nil)
+            encryption: encryptedServer ? ServerEncryption(key: .generate(), keyStore: path("customer-keys.oxpecker-keys")) : nil)
         let token = try await storage.createToken(
             name: "bench", scopes: (0..<20).map { "branch:B\($0)" }, expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
         let (port, server) = try await startServer(storage: storage, logger: logger, folder: path("server"))

@@ -19,7 +19,7 @@ public final class KeyStoreFile: CustomerKeyStore {
     /// This key store's id (random, made with it).
     public let id: String
     private let queue: DatabaseQueue
-    private let wrappingKey: SymmetricKey
+    private let wrapping: KeyStoreWrapping
 
     /// "OXKS": tells a key store from a customer store or any other SQLite file.
     static let applicationID: Int32 = 0x4F58_4B53
@@ -47,24 +47,15 @@ public final class KeyStoreFile: CustomerKeyStore {
             }
         }
         guard let row else { throw StoreError.keyUnusable(reason: "'\(path)' is not an Oxpecker key store") }
-        let id: String = row[0]
-        let kdf: String = row[1]
-        switch key.material {
-        case .passphrase where kdf == "none", .key where kdf != "none": throw StoreError.wrongKey(path: path)
-        default: break
-        }
-        let wrapping = try KeyRing.wrappingKey(for: key, salt: row[2])
-        guard (try? KeyRing.open(row[3], key: wrapping, context: checkContext(id))) != nil else { throw StoreError.wrongKey(path: path) }
-        return KeyStoreFile(path: path, id: id, queue: queue, wrappingKey: wrapping)
+        let wrapping = try KeyStoreWrapping(
+            record: KeyStoreWrapping.Record(id: row[0], kdf: row[1], salt: row[2], check: row[3]), key: key, location: path)
+        return KeyStoreFile(path: path, queue: queue, wrapping: wrapping)
     }
 
     /// Makes a new, empty key store at `path` (mode 0600) under `key`.
     public static func create(at path: String, key: StoreKey) throws -> KeyStoreFile {
         guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.storeExists(path: path) }
-        let id = "ks-" + UUID().uuidString.lowercased()
-        let salt = SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }
-        let wrapping = try KeyRing.wrappingKey(for: key, salt: salt)
-        let check = try KeyRing.seal(Data("oxpecker key store".utf8), key: wrapping, context: checkContext(id))
+        let (record, wrapping) = try KeyStoreWrapping.new(key: key)
         let queue = try CustomerStore.mapErrors(path: path) {
             let queue = try DatabaseQueue(path: path, configuration: configuration())
             try queue.writeWithoutTransaction { db in
@@ -93,19 +84,19 @@ public final class KeyStoreFile: CustomerKeyStore {
                         """)
                 try db.execute(
                     sql: "INSERT INTO key_store (singleton, id, kdf, salt, check_value, created_at) VALUES (1, ?, ?, ?, ?, ?)",
-                    arguments: [id, KeyRing.kdfName(for: key), salt, check, Date().ISO8601Format()])
+                    arguments: [record.id, record.kdf, record.salt, record.check, Date().ISO8601Format()])
             }
             return queue
         }
         chmod(path, 0o600)
-        return KeyStoreFile(path: path, id: id, queue: queue, wrappingKey: wrapping)
+        return KeyStoreFile(path: path, queue: queue, wrapping: wrapping)
     }
 
-    private init(path: String, id: String, queue: DatabaseQueue, wrappingKey: SymmetricKey) {
+    private init(path: String, queue: DatabaseQueue, wrapping: KeyStoreWrapping) {
         self.path = path
-        self.id = id
+        self.id = wrapping.id
         self.queue = queue
-        self.wrappingKey = wrappingKey
+        self.wrapping = wrapping
     }
 
     /// Read from the file each time: the store's key ring keeps the keys it has read.
@@ -121,10 +112,7 @@ public final class KeyStoreFile: CustomerKeyStore {
             }
         }
         guard let wrapped else { return destroyed ? .destroyed : .missing }
-        guard let bytes = try? KeyRing.open(wrapped, key: wrappingKey, context: keyContext(customer)) else {
-            throw SealError("the data key of customer '\(customer)' in the key store '\(path)' does not open (damaged or moved)")
-        }
-        return .found(SymmetricKey(data: bytes))
+        return .found(try wrapping.unwrap(wrapped, of: customer, location: path))
     }
 
     public func store(_ new: [String: SymmetricKey]) throws {
@@ -136,8 +124,7 @@ public final class KeyStoreFile: CustomerKeyStore {
                     if try Bool.fetchOne(destroyed, arguments: [customer]) ?? false {
                         throw SealError("customer '\(customer)' was erased: their data key was destroyed and is never made again")
                     }
-                    let wrapped = try KeyRing.seal(key.withUnsafeBytes { Data($0) }, key: wrappingKey, context: keyContext(customer))
-                    try insert.execute(arguments: [customer, wrapped])
+                    try insert.execute(arguments: [customer, try wrapping.wrap(key, of: customer)])
                 }
             }
         }
@@ -168,9 +155,6 @@ public final class KeyStoreFile: CustomerKeyStore {
             try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customer_key") ?? 0 }
         }
     }
-
-    private func keyContext(_ customer: String) -> Data { Data("oxpecker key store \(id) customer \(customer)".utf8) }
-    private static func checkContext(_ id: String) -> Data { Data("oxpecker key store \(id)".utf8) }
 
     private static func configuration() -> Configuration {
         var configuration = Configuration()

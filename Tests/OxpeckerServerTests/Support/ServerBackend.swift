@@ -54,11 +54,12 @@ final class TestDatabase: Sendable {
     let dataDirectory: String
     /// The PostgreSQL URL of this test's own database.
     let postgresURL: String?
-    /// `--key-file` and `--key-store` of an encrypted SQLite server (both outside the data folder), or nil.
+    /// `--key-file` and `--key-store` of an encrypted server, or nil. SQLite: both outside the
+    /// data folder; PostgreSQL: the key file beside the data folder, the key store a database of its own.
     let encryption: (keyFile: String, keyStore: String)?
 
     /// A fresh database of `backend`; SQLite's data directory is `dataDirectory`.
-    /// `encrypted`: an SQLite server with its key and key store beside the data folder.
+    /// `encrypted`: a server with its key beside the data folder and its key store apart.
     static func make(_ backend: ServerBackend, dataDirectory: String, encrypted: Bool = false) async throws -> TestDatabase {
         switch backend {
         case .sqlite:
@@ -66,16 +67,24 @@ final class TestDatabase: Sendable {
             let encryption = encrypted ? (keyFile: beside + "/server.key", keyStore: beside + "/customer-keys.oxpecker-keys") : nil
             return TestDatabase(backend: backend, dataDirectory: dataDirectory, postgresURL: nil, encryption: encryption)
         case .postgres:
-            let base = try #require(ServerBackend.postgresURL, ServerBackend.postgresSkipReason)
-            let name = "oxp_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
-            try await PostgresAdmin.shared.execute("CREATE DATABASE \(name)")
-            var parts = try #require(URLComponents(string: base))
-            parts.path = "/" + name
-            if !(parts.queryItems ?? []).contains(where: { $0.name == "sslmode" }) {
-                parts.queryItems = (parts.queryItems ?? []) + [URLQueryItem(name: "sslmode", value: "disable")]
-            }
-            return TestDatabase(backend: backend, dataDirectory: dataDirectory, postgresURL: parts.string)
+            let url = try await newPostgresDatabase()
+            let beside = (dataDirectory as NSString).deletingLastPathComponent
+            let encryption = encrypted ? (keyFile: beside + "/server.key", keyStore: try await newPostgresDatabase()) : nil
+            return TestDatabase(backend: backend, dataDirectory: dataDirectory, postgresURL: url, encryption: encryption)
         }
+    }
+
+    /// A new, empty database on the tests' PostgreSQL server; its URL.
+    static func newPostgresDatabase() async throws -> String {
+        let base = try #require(ServerBackend.postgresURL, ServerBackend.postgresSkipReason)
+        let name = "oxp_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+        try await PostgresAdmin.shared.execute("CREATE DATABASE \(name)")
+        var parts = try #require(URLComponents(string: base))
+        parts.path = "/" + name
+        if !(parts.queryItems ?? []).contains(where: { $0.name == "sslmode" }) {
+            parts.queryItems = (parts.queryItems ?? []) + [URLQueryItem(name: "sslmode", value: "disable")]
+        }
+        return try #require(parts.string)
     }
 
     /// The `postgres` database of a PostgreSQL server of the test's own (a `PostgresCluster`).
@@ -135,6 +144,15 @@ final class TestDatabase: Sendable {
         }
     }
 
+    /// The first column of the first row `sql` returns on this test's PostgreSQL database, as text.
+    func text(_ sql: String) async throws -> String {
+        try await withClient { client in
+            var value = ""
+            for try await text in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) { value = text }
+            return value
+        }
+    }
+
     /// Runs `body` with a client of its own to this test's PostgreSQL database, closed after.
     private func withClient<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
         let settings = try PostgresSettings(url: try #require(postgresURL))
@@ -149,7 +167,7 @@ final class TestDatabase: Sendable {
 
     /// The `oxpecker-server` options that point at this database.
     var serverArguments: [String] {
-        postgresURL.map { ["--postgres", $0] } ?? ["--data-dir", dataDirectory]
+        (postgresURL.map { ["--postgres", $0] } ?? ["--data-dir", dataDirectory])
             + (encryption.map { ["--key-file", $0.keyFile, "--key-store", $0.keyStore] } ?? [])
     }
 
@@ -157,6 +175,9 @@ final class TestDatabase: Sendable {
     func remove(closing storages: [any ServerStorage] = []) async {
         for case let storage as PostgresServerStorage in storages { await storage.shutdown() }
         if owned, let postgresURL, let name = URLComponents(string: postgresURL)?.path.dropFirst() {
+            try? await PostgresAdmin.shared.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+        if backend == .postgres, let keyStore = encryption?.keyStore, let name = URLComponents(string: keyStore)?.path.dropFirst() {
             try? await PostgresAdmin.shared.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         }
     }

@@ -272,6 +272,17 @@ enum PostgresSchema {
                 "ALTER TABLE subscription ADD COLUMN round text",
                 "ALTER TABLE pending_answer ADD COLUMN round text",
             ]),
+        // Encrypted data records the id of its key store (PostgresServerEncryption); plain data has no row.
+        Migration(
+            name: "server-v13-encryption",
+            statements: [
+                """
+                CREATE TABLE server_encryption (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    key_store text NOT NULL
+                )
+                """
+            ]),
     ]
 
     /// ``RedactionRules`` applied to a log written before it (migration server-v11).

@@ -8,10 +8,23 @@ import PostgresNIO
 /// `secure_delete` does). The erased customer's rows stay in the table files as
 /// dead tuples until VACUUM reclaims their space (autovacuum does, in time;
 /// `VACUUM change_log, customer_scope` does it now), and in the write-ahead log
-/// and the base backups until those are recycled. The operator's retention of
-/// WAL archives and backups decides when the last copy goes (README, "Deployment").
+/// and the base backups until those are recycled. On plain data the operator's
+/// retention of WAL archives and backups decides when the last copy goes (README,
+/// "Deployment"); on encrypted data those copies are sealed under the customer's
+/// data key, which the erasure destroys in the key store, after the commit (so a
+/// failed erasure can be made again; a server that stops between the two destroys
+/// the key at its next start).
 extension PostgresServerStorage {
     public func eraseCustomer(_ customer: CustomerID, by actor: String, at now: Instant) async throws -> ErasureStatus {
+        try await erase(customer, by: actor, at: now, known: false)
+        guard let status = try await erasureStatus(of: customer) else { throw ErasureError.unknownCustomer(customer) }
+        return status
+    }
+
+    /// Erases `customer` in one transaction, then destroys their data key. Nothing if it was
+    /// erased already (but the key); ``ErasureError/unknownCustomer(_:)`` if the data never
+    /// held it, unless `known` (its key was destroyed: it must be refused from now on all the same).
+    func erase(_ customer: CustomerID, by actor: String, at now: Instant, known knownAnyway: Bool) async throws {
         let replica = self.replica
         try await transaction("erasing a customer") { connection in
             let id = customer.rawValue
@@ -22,7 +35,7 @@ extension PostgresServerStorage {
                 SELECT (EXISTS (SELECT 1 FROM known_customer WHERE customer = \(id))
                         OR EXISTS (SELECT 1 FROM change_log WHERE customer = \(id)))
                 """, as: Bool.self) ?? false
-            guard known else { throw ErasureError.unknownCustomer(customer) }
+            guard known || knownAnyway else { throw ErasureError.unknownCustomer(customer) }
             let stamp = try HybridTimestamp(wallMillis: now.millisecondsSince1970, counter: 0, replica: replica)
             // A store that wrote changes of the customer has it, held or not (as SQLite's): recorded
             // while the log still says which replicas wrote them.
@@ -56,8 +69,7 @@ extension PostgresServerStorage {
             try await PostgresAudit.record(
                 .erase, at: now.description, actor: actor, customer: customer, detail: "\(removed) changes removed from the log", on: connection)
         }
-        guard let status = try await erasureStatus(of: customer) else { throw ErasureError.unknownCustomer(customer) }
-        return status
+        try await keyStore?.destroyKey(of: customer.rawValue)
     }
 
     public func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus? {

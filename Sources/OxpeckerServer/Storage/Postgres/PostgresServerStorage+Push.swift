@@ -27,7 +27,7 @@ import PostgresNIO
 extension PostgresServerStorage {
     public func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse {
         try await transaction("pushing") { connection in
-            try await PostgresPush(request: request, device: device, policy: policy, connection: connection).run()
+            try await PostgresPush(request: request, device: device, policy: policy, connection: connection, bodies: self.bodies).run()
         }
     }
 }
@@ -38,6 +38,7 @@ private struct PostgresPush {
     let device: DeviceIdentity
     let policy: PushPolicy
     let connection: PostgresConnection
+    let bodies: PostgresLogBodies
 
     private struct Key: Hashable {
         let replica: String
@@ -193,16 +194,20 @@ private struct PostgresPush {
         }
     }
 
-    /// The stored bodies of the changes already in the log.
+    /// The stored bodies of the changes already in the log (opened).
     private func loggedKeys(of changes: [Change]) async throws -> [Key: String] {
-        var keys: [Key: String] = [:]
+        var found: [(key: Key, customer: String, body: String)] = []
         let rows = try await connection.query(
             """
-            SELECT l.replica, l.number, l.body FROM change_log l
+            SELECT l.replica, l.number, l.customer, l.body FROM change_log l
             JOIN unnest(\(changes.map(\.replica.rawValue))::text[], \(changes.map(\.number))::bigint[]) AS t(replica, number)
               ON l.replica = t.replica AND l.number = t.number
             """, logger: connection.logger)
-        for try await (replica, number, body) in rows.decode((String, Int64, String).self) { keys[Key(replica, number)] = body }
+        for try await (replica, number, customer, body) in rows.decode((String, Int64, String, String).self) {
+            found.append((Key(replica, number), customer, body))
+        }
+        var keys: [Key: String] = [:]
+        for (row, body) in zip(found, try await bodies.opened(found.map { ($0.customer, $0.body) })) { keys[row.key] = body }
         return keys
     }
 
@@ -279,8 +284,9 @@ private struct PostgresPush {
         let carryingText = accepted.indices.filter { RedactionRules.withoutText(accepted[$0].change) != nil }
         guard !carryingText.isEmpty else { return redactions }
         let customers = Array(Set(carryingText.map { accepted[$0].change.customer.rawValue }))
-        let logged = try await texts("SELECT body FROM change_log WHERE customer = ANY(\(customers)) AND entity = 'note_redaction'")
-        let redacted = Set(redactions.values.joined()).union(try RedactionRules.notes(redactedIn: Array(logged)))
+        let logged = try await loggedBodies(
+            "SELECT position, customer, body FROM change_log WHERE customer = ANY(\(customers)) AND entity = 'note_redaction'")
+        let redacted = Set(redactions.values.joined()).union(try RedactionRules.notes(redactedIn: logged.map(\.body)))
         for index in carryingText {
             let change = accepted[index].change
             if let note = RedactionRules.note(whoseTextIsIn: change), redacted.contains(note), let blanked = RedactionRules.withoutText(change) {
@@ -293,12 +299,21 @@ private struct PostgresPush {
     /// Removes the text of the redacted notes' changes logged before this push.
     private func blankLoggedText(of redactions: [String: Set<String>]) async throws {
         guard !redactions.isEmpty else { return }
-        var logged: [(position: Int64, body: String)] = []
-        let rows = try await connection.query(
-            "SELECT position, body FROM change_log WHERE customer = ANY(\(Array(redactions.keys))) AND entity IN ('note', 'note_revision')",
-            logger: connection.logger)
-        for try await (position, body) in rows.decode((Int64, String).self) { logged.append((position, body)) }
-        try await connection.storeBodies(RedactionRules.blankedBodies(logged, of: Set(redactions.values.joined())))
+        let logged = try await loggedBodies(
+            "SELECT position, customer, body FROM change_log WHERE customer = ANY(\(Array(redactions.keys))) AND entity IN ('note', 'note_revision')")
+        let blanked = try RedactionRules.blankedBodies(logged.map { ($0.position, $0.body) }, of: Set(redactions.values.joined()))
+        let customers = Dictionary(logged.map { ($0.position, $0.customer) }) { first, _ in first }
+        let sealed = try await bodies.sealed(blanked.map { (customers[$0.position] ?? "", $0.body) })
+        try await connection.storeBodies(zip(blanked, sealed).map { ($0.position, $1) })
+    }
+
+    /// Logged changes `query` selects as (position, customer, body), their bodies opened
+    /// (those of customers erased meanwhile left out).
+    private func loggedBodies(_ query: PostgresQuery) async throws -> [(position: Int64, customer: String, body: String)] {
+        var rows: [(position: Int64, customer: String, body: String)] = []
+        for try await row in try await connection.query(query, logger: connection.logger).decode((Int64, String, String).self) { rows.append(row) }
+        let opened = try await bodies.opened(rows.map { ($0.customer, $0.body) })
+        return zip(rows, opened).compactMap { row, body in body.map { (row.position, row.customer, $0) } }
     }
 
     // MARK: Writing
@@ -317,6 +332,7 @@ private struct PostgresPush {
         let changes = accepted.map(\.change)
         let receivedAt = PushRules.receivedAt(policy).description
         let codec = WireCodec()
+        let kept = try await bodies.sealed(changes.map { ($0.customer.rawValue, codec.encodeText($0)) })
         try await connection.run(
             """
             INSERT INTO change_log (position, replica, number, hlc, customer, entity, field, kind, body, superseded, device, received_at)
@@ -325,7 +341,7 @@ private struct PostgresPush {
             FROM unnest(\(positions)::bigint[], \(changes.map(\.replica.rawValue))::text[], \(changes.map(\.number))::bigint[],
                         \(changes.map(\.hlc.description))::text[], \(changes.map(\.customer.rawValue))::text[],
                         \(changes.map(\.entity.rawValue))::text[], \(changes.map { $0.field ?? "" })::text[],
-                        \(changes.map(\.kind.rawValue))::text[], \(changes.map { codec.encodeText($0) })::text[],
+                        \(changes.map(\.kind.rawValue))::text[], \(kept)::text[],
                         \(accepted.map(\.superseded))::boolean[])
                  AS u(position, replica, number, hlc, customer, entity, field, kind, body, superseded)
             """)

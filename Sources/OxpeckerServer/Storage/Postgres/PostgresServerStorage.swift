@@ -26,12 +26,21 @@ public final class PostgresServerStorage: ServerStorage {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
+    /// How the log's bodies are kept: sealed under a key store's keys on encrypted data.
+    let bodies: PostgresLogBodies
 
     /// Connects, applies the migrations not applied yet, and reads the server's
     /// replica id (made by the first instance). Fails with `storage_unavailable`
     /// and a message naming the database if it cannot be reached within the connect timeout.
+    ///
+    /// With `encryption` (its key store a `postgres://` URL of another database), new data
+    /// is made encrypted and encrypted data is opened (``PostgresServerEncryption``); plain
+    /// data with a log refuses a key and encrypted data needs one (`StoreError.notEncrypted`,
+    /// `.keyRequired`, `.wrongKey`, `.keyUnusable`), and so does a key store that is missing,
+    /// the data's own database, or another data's. Opening encrypted data also finishes
+    /// what an erasure left undone, as the embedded backend does.
     public static func connect(
-        _ settings: PostgresSettings, logger: Logger = Logger(label: "oxpecker-server.postgres")
+        _ settings: PostgresSettings, encryption: ServerEncryption? = nil, logger: Logger = Logger(label: "oxpecker-server.postgres")
     ) async throws -> PostgresServerStorage {
         // The pool logs every failed connection attempt at info: while the database is away, only warnings.
         var background = logger
@@ -54,7 +63,16 @@ public final class PostgresServerStorage: ServerStorage {
                 }
                 throw ServerError(.internalError, "server_identity is empty")
             }
-            return PostgresServerStorage(replica: replica, settings: settings, client: client, logger: logger, runner: runner)
+            let keys = try await PostgresServerEncryption.open(encryption, data: settings, client: client, logger: logger)
+            let storage = PostgresServerStorage(
+                replica: replica, settings: settings, client: client, logger: logger, runner: runner, bodies: PostgresLogBodies(keys: keys))
+            do {
+                try await storage.settleDestroyedKeys(at: Instant(millisecondsSince1970: WallClock.system.now()))
+            } catch {
+                await keys?.shutdown()
+                throw error
+            }
+            return storage
         } catch {
             runner.cancel()
             await runner.value
@@ -73,16 +91,26 @@ public final class PostgresServerStorage: ServerStorage {
         }
     }
 
-    private init(replica: ReplicaID, settings: PostgresSettings, client: PostgresClient, logger: Logger, runner: Task<Void, Never>) {
+    private init(
+        replica: ReplicaID, settings: PostgresSettings, client: PostgresClient, logger: Logger, runner: Task<Void, Never>, bodies: PostgresLogBodies
+    ) {
         self.replica = replica
         self.settings = settings
         self.client = client
         self.logger = logger
         self.runner = runner
+        self.bodies = bodies
     }
 
-    /// Closes the pool's connections.
+    /// Whether the data is kept encrypted (``PostgresServerEncryption``).
+    public var isEncrypted: Bool { bodies.isEncrypted }
+
+    /// The key store of encrypted data (nil: plain data).
+    public var keyStore: PostgresKeyStore? { bodies.keys }
+
+    /// Closes the pool's connections (the key store's too).
     public func shutdown() async {
+        await bodies.keys?.shutdown()
         runner.cancel()
         await runner.value
     }
@@ -131,14 +159,18 @@ public final class PostgresServerStorage: ServerStorage {
                 """, as: Int.self) ?? 0
             // A guarded field is in conflict when its writes have more than one head, by the store's own rule.
             var writes: [String: [CausalWrite]] = [:]
+            var logged: [(customer: String, field: String, body: String)] = []
             let rows = try await connection.query(
                 """
                 SELECT customer, field, body FROM change_log l
                 WHERE kind = 'guarded_register' AND EXISTS (
                     SELECT 1 FROM change_log o WHERE o.customer = l.customer AND o.field = l.field AND o.kind = 'guarded_register' AND o.position <> l.position)
                 """, logger: connection.logger)
+            for try await row in rows.decode((String, String, String).self) { logged.append(row) }
             let codec = WireCodec()
-            for try await (customer, field, body) in rows.decode((String, String, String).self) {
+            for (row, body) in zip(logged, try await self.bodies.opened(logged.map { ($0.customer, $0.body) })) {
+                guard let body else { continue }
+                let (customer, field) = (row.customer, row.field)
                 let change = try codec.decode(Change.self, from: body)
                 writes[customer + "\u{1F}" + field, default: []].append(CausalWrite(hlc: change.hlc, value: change.value, observed: change.observed))
             }
@@ -154,20 +186,25 @@ public final class PostgresServerStorage: ServerStorage {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("oxpecker-export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try CustomerStore.create(at: folder.appendingPathComponent("state.oxpecker").path, options: StoreOptions(durability: .normal))
+        var options = StoreOptions(durability: .normal)
+        // Encrypted data is never written out clear, not even to a throwaway file: sealed under a key used once.
+        if isEncrypted { options.key = .generate() }
+        let store = try CustomerStore.create(at: folder.appendingPathComponent("state.oxpecker").path, options: options)
         defer { try? store.close() }
         let codec = WireCodec()
         var position: Int64 = 0
         while true {
             let page = try await transaction("exporting") { [position] connection in
-                var page: [(Int64, String)] = []
+                var page: [(Int64, String, String)] = []
                 let rows = try await connection.query(
-                    "SELECT position, body FROM change_log WHERE position > \(position) ORDER BY position LIMIT 5000", logger: connection.logger)
-                for try await row in rows.decode((Int64, String).self) { page.append(row) }
+                    "SELECT position, customer, body FROM change_log WHERE position > \(position) ORDER BY position LIMIT 5000",
+                    logger: connection.logger)
+                for try await row in rows.decode((Int64, String, String).self) { page.append(row) }
                 return page
             }
             guard let last = page.last else { break }
-            _ = try await store.apply(try page.map { try codec.decode(Change.self, from: $0.1) })
+            let opened = try await bodies.openedKept(page.map { ($0.1, $0.2) })
+            _ = try await store.apply(try opened.map { try codec.decode(Change.self, from: $0) })
             position = last.0
         }
         return try await store.read { reader in

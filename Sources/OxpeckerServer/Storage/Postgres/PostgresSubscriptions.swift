@@ -12,6 +12,8 @@ import PostgresNIO
 struct PostgresSubscriptions {
     let connection: PostgresConnection
     let device: DeviceIdentity
+    /// How the log's bodies are kept (sealed on encrypted data).
+    let bodies: PostgresLogBodies
 
     /// The device's scopes in one canonical text, to compare with the last reconciliation's.
     var scopesKey: String {
@@ -358,11 +360,11 @@ struct PostgresSubscriptions {
                     """, logger: connection.logger)
                 for try await row in state.decode((Int64, String).self) { rows.append(row) }
                 if rows.count <= room {
-                    changes += rows.map(\.1)
+                    changes += try await bodies.openedKept(rows.map { (customer, $0.1) })
                     sent.append(customer)
                 } else {
                     let part = rows.prefix(room)
-                    changes += part.map(\.1)
+                    changes += try await bodies.openedKept(part.map { (customer, $0.1) })
                     stillEntering = FeedCursor.EnteringCustomer(customer: CustomerID(unchecked: customer), through: part.last?.0 ?? from)
                     complete = false
                     break
@@ -381,14 +383,14 @@ struct PostgresSubscriptions {
     /// The log after the cursor's position, of the customers the device holds,
     /// without the changes of `replica` (the pulling store has them).
     func logPage(after cursor: FeedCursor.LogCursor, limit: Int, excluding replica: ReplicaID?) async throws -> LogPage {
-        var rows: [(Int64, String)] = []
+        var rows: [(Int64, String, String)] = []
         let page = try await connection.query(
             """
-            SELECT c.position, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = \(cursor.subscription)
+            SELECT c.position, c.customer, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = \(cursor.subscription)
             WHERE c.position > \(cursor.position) AND c.position > h.since AND c.replica <> \(replica?.rawValue ?? "")
             ORDER BY c.position LIMIT \(Int64(limit + 1))
             """, logger: connection.logger)
-        for try await row in page.decode((Int64, String).self) { rows.append(row) }
+        for try await row in page.decode((Int64, String, String).self) { rows.append(row) }
         let shown = rows.prefix(limit)
         var next = cursor
         if rows.count > limit {
@@ -397,7 +399,8 @@ struct PostgresSubscriptions {
             // Everything up to the top of the log has been looked at (positions only grow; the same snapshot).
             next.position = max(cursor.position, try await top())
         }
-        return LogPage(changes: shown.map(\.1), purges: [], nextCursor: FeedCursor.log(next).cursor, hasMore: rows.count > limit)
+        let changes = try await bodies.openedKept(shown.map { ($0.1, $0.2) })
+        return LogPage(changes: changes, purges: [], nextCursor: FeedCursor.log(next).cursor, hasMore: rows.count > limit)
     }
 
     /// A bootstrap page: customers visible now after the cursor's, with their state up to its position.
@@ -405,15 +408,19 @@ struct PostgresSubscriptions {
         let customers = try await visibleCustomers(after: cursor.after.rawValue, limit: limit + 1)
         let page = Array(customers.prefix(limit))
         let scopes = try await scopes(of: page)
-        var bodies: [String: [String]] = [:]
+        var logged: [(customer: String, body: String)] = []
         let rows = try await connection.query(
             """
             SELECT customer, body FROM change_log WHERE customer = ANY(\(page)) AND position <= \(cursor.position) AND NOT superseded
             ORDER BY customer, position
             """, logger: connection.logger)
-        for try await (customer, body) in rows.decode((String, String).self) { bodies[customer, default: []].append(body) }
+        for try await row in rows.decode((String, String).self) { logged.append(row) }
+        var changes: [String: [String]] = [:]
+        for (row, body) in zip(logged, try await bodies.opened(logged)) {
+            if let body { changes[row.customer, default: []].append(body) }
+        }
         let snapshots = page.map { customer in
-            SnapshotCustomer(customer: CustomerID(unchecked: customer), scopes: scopes[customer] ?? [], changes: bodies[customer] ?? [])
+            SnapshotCustomer(customer: CustomerID(unchecked: customer), scopes: scopes[customer] ?? [], changes: changes[customer] ?? [])
         }
         let seq = try await recordAnswer(cursor.subscription, adding: page, since: cursor.position, removing: [], progress: nil)
         return SnapshotPage(customers: snapshots, of: cursor, seq: seq, more: customers.count > limit)
@@ -426,14 +433,14 @@ extension PostgresServerStorage {
         if let parsed {
             // Most pulls confirm nothing and find the device's customers unchanged: a read.
             let settled = try await transaction("pulling", snapshot: true) { connection in
-                let subscriptions = PostgresSubscriptions(connection: connection, device: device)
+                let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
                 return try await subscriptions.isSettled(parsed)
                     ? try await subscriptions.logPage(after: parsed, limit: limit, excluding: replica) : nil
             }
             if let settled { return settled }
         }
         return try await transaction("pulling", snapshot: true) { connection in
-            let subscriptions = PostgresSubscriptions(connection: connection, device: device)
+            let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
             let cursor: FeedCursor.LogCursor
             if let parsed {
                 try await subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
@@ -455,7 +462,7 @@ extension PostgresServerStorage {
     public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> SnapshotPage {
         let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
         return try await transaction("reading a snapshot", snapshot: true) { connection in
-            let subscriptions = PostgresSubscriptions(connection: connection, device: device)
+            let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
             let cursor: FeedCursor.SnapshotCursor
             if let parsed {
                 try await subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)

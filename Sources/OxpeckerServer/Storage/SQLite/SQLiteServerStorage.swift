@@ -37,8 +37,8 @@ public final class SQLiteServerStorage: ServerStorage {
             // Encrypted data with no key store has lost its keys: never make an empty one for it.
             let keys =
                 exists
-                ? try KeyStoreFile.open(at: encryption.keyStorePath, key: encryption.key)
-                : try KeyStoreFile.openOrCreate(at: encryption.keyStorePath, key: encryption.key)
+                ? try KeyStoreFile.open(at: encryption.keyStore, key: encryption.key)
+                : try KeyStoreFile.openOrCreate(at: encryption.keyStore, key: encryption.key)
             // Another data's key store is refused before the data is opened (nothing written).
             if exists, let recorded = try Self.recordedKeyStore(in: path), recorded != keys.id {
                 throw StoreError.keyUnusable(

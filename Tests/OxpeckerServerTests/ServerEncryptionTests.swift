@@ -28,18 +28,14 @@ struct ServerEncryptionTests {
         return folded(String(decoding: bytes, as: UTF8.self)).contains(folded(word))
     }
 
-    @Test("an encrypted server keeps no name, birth date or note word in its files or backups; an erasure destroys the key; a backup from before it, restored, serves nothing of the customer")
-    func cryptoShreddingReachesBackups() async throws {
-        let server = try await SyncServerProcess.start(.sqlite, encrypted: true)
-        defer { server.killNow() }
-        let encryption = try #require(server.database.encryption)
-        let mode = try FileManager.default.attributesOfItem(atPath: encryption.keyFile)[.posixPermissions] as? NSNumber
-        #expect(mode?.intValue == 0o600, "the server made its key file, owner-only")
-        #expect(FileManager.default.fileExists(atPath: encryption.keyStore), "and its key store, beside the data folder")
-
+    /// Laptops A and B write the secrets through `server` (two customers, their notes, and a
+    /// note of c-1002 that A redacts: the server opens, blanks and seals again what it logged)
+    /// and sync; the server serves the clear state, the redaction reached B, A and B agree.
+    static func writeSecrets(
+        through server: SyncServerProcess, in folder: ScratchFolder
+    ) async throws -> (a: DeviceCLI, b: DeviceCLI, tokenA: String, tokenB: String) {
         let tokenA = try await server.createToken(name: "laptop-a")
         let tokenB = try await server.createToken(name: "laptop-b")
-        let folder = try ScratchFolder()
         let (a, _) = try await DeviceCLI.create(in: folder, named: "a.oxpecker")
         let (b, _) = try await DeviceCLI.create(in: folder, named: "b.oxpecker")
         try await a.ok(["customer", "add", "c-1001", "--legal-name", "Zdeňka Horáková", "--stage", "prospect", "--scope", "branch:HN01"])
@@ -49,7 +45,6 @@ struct ServerEncryptionTests {
         try await a.ok(["note", "add", "c-1002", "--text", "penzijní spoření pro vnučku", "--author", "a-417", "--channel", "phone"])
         try await a.sync(server, token: tokenA)
         try await b.sync(server, token: tokenB)
-        // A redaction on encrypted data: the server opens, blanks and seals again the changes it logged.
         let slip = try await a.ok(["note", "add", "c-1002", "--text", "diagnóza zapsaná omylem", "--author", "a-417", "--channel", "phone"])
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try await a.sync(server, token: tokenA)
@@ -58,12 +53,25 @@ struct ServerEncryptionTests {
         try await a.sync(server, token: tokenA)
         try await b.sync(server, token: tokenB)
 
-        // The server serves the clear state to devices that may read it, and keeps none of it in clear.
         let served = String(decoding: try await server.exportState(), as: UTF8.self)
         #expect(served.contains("Zdeňka Horáková") && served.contains("Vinohradech") && served.contains("Bedřich Smetana"))
         let exportB = String(decoding: try await b.exportBytes(), as: UTF8.self)
         #expect(!served.contains("diagnóza") && !exportB.contains("diagnóza") && exportB.contains("mistake"), "the redaction reached B and the server")
         #expect(try await a.exportBytes() == (try await b.exportBytes()))
+        return (a, b, tokenA, tokenB)
+    }
+
+    @Test("an encrypted server keeps no name, birth date or note word in its files or backups; an erasure destroys the key; a backup from before it, restored, serves nothing of the customer")
+    func cryptoShreddingReachesBackups() async throws {
+        let server = try await SyncServerProcess.start(.sqlite, encrypted: true)
+        defer { server.killNow() }
+        let encryption = try #require(server.database.encryption)
+        let mode = try FileManager.default.attributesOfItem(atPath: encryption.keyFile)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600, "the server made its key file, owner-only")
+        #expect(FileManager.default.fileExists(atPath: encryption.keyStore), "and its key store, beside the data folder")
+
+        let folder = try ScratchFolder()
+        let (a, b, tokenA, tokenB) = try await ServerEncryptionTests.writeSecrets(through: server, in: folder)
         for word in Self.secrets {
             #expect(!(try Self.folderHolds(word, server.dataDirectory)), "'\(word)' is readable in the server's data folder")
             #expect(!Self.fileHolds(word, encryption.keyStore), "'\(word)' is in the key store")

@@ -172,7 +172,7 @@ public final class PostgresKeyStore: Sendable {
         }
         guard !missing.isEmpty else { return keys }
         let wrapped = try missing.map { try wrapping.wrap(KeyStoreWrapping.newDataKey(), of: $0).base64EncodedString() }
-        try await run("keeping new data keys") { [missing] connection in
+        _ = try await run("keeping new data keys") { [missing] connection in
             try await connection.run(
                 """
                 INSERT INTO customer_key (customer, wrapped)
@@ -199,12 +199,6 @@ public final class PostgresKeyStore: Sendable {
                 "INSERT INTO destroyed_key (customer, destroyed_at) VALUES (\(customer), \(Date().ISO8601Format())) ON CONFLICT DO NOTHING")
         }
         _ = known.withLock { $0.removeValue(forKey: customer) }
-    }
-
-    /// Whether the key store still holds a key of `customer`.
-    public func holdsKey(of customer: String) async throws -> Bool {
-        if case .found = try await lookup([customer])[customer] { return true }
-        return false
     }
 
     /// The customers whose keys were destroyed.

@@ -94,8 +94,9 @@ extension PostgresServerStorage {
             logger.notice("erasing again a customer whose key an earlier erasure destroyed", metadata: ["customer": "\(customer)"])
             try await erase(CustomerID(unchecked: customer), by: SQLiteServerStorage.keyStoreActor, at: now, known: true)
         }
-        for customer in erased where try await keys.holdsKey(of: customer) {
-            try await keys.destroyKey(of: customer)
+        // One read of the key store for every erasure, not one per customer.
+        for (customer, lookup) in try await keys.lookup(erased) {
+            if case .found = lookup { try await keys.destroyKey(of: customer) }
         }
     }
 }

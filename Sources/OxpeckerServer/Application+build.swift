@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import OxpeckerProtocol
+import ServiceLifecycle
 
 /// Builds the sync server: the executable and the tests both call this.
 ///
@@ -24,10 +25,14 @@ public func buildApplication(
     OperationsAPI(storage: storage, metrics: metrics, authenticator: authenticator, configuration: configuration).register(on: router)
     SyncAPI(storage: storage, configuration: configuration, authenticator: authenticator, metrics: metrics).register(on: router)
     AdminAPI(storage: storage, configuration: configuration, authenticator: authenticator).register(on: router)
+    let services: [any Service] = configuration.compaction.map {
+        [CompactionService(schedule: $0, storage: storage, clock: configuration.clock, metrics: metrics, logger: logger)]
+    } ?? []
     return Application(
         router: router,
         server: try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "oxpecker-server"),
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

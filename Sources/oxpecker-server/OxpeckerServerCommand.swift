@@ -18,7 +18,7 @@ struct OxpeckerServerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Token.self, AdminToken.self, CustomerAdmin.self, Audit.self, ExportState.self, Migrate.self, Backup.self, Restore.self,
-            RenewIdentity.self,
+            RenewIdentity.self, Compact.self,
         ],
         defaultSubcommand: Serve.self)
 }
@@ -174,10 +174,18 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve GET /metrics without a token, for a scraper on a private network (env OXPECKER_METRICS_WITHOUT_TOKEN=1); by default it needs an admin token.")
     var metricsWithoutToken = false
 
+    @OptionGroup var compaction: CompactionOptions
+
+    @Option(
+        name: .customLong("compact-every-hours"),
+        help: "Compact the log by itself every this many hours, the first time a minute after start; 0: never (run `compact`) (env OXPECKER_COMPACT_EVERY_HOURS).")
+    var compactEveryHours: Int = ProcessInfo.processInfo.environment["OXPECKER_COMPACT_EVERY_HOURS"].flatMap { Int($0) } ?? 24
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         guard maxClockSkew > 0 else { throw ValidationError("--max-clock-skew must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard compactEveryHours >= 0 else { throw ValidationError("--compact-every-hours must be 0 (never) or more, not \(compactEveryHours)") }
     }
 
     func run() async throws {
@@ -187,6 +195,8 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, dataDirectory: data.dataDirectory, maximumClockSkewMillis: Int64(maxClockSkew) * 1000)
         configuration.tls = security.tls
         configuration.jwt = try security.jwt()
+        configuration.compaction =
+            compactEveryHours == 0 ? nil : CompactionSchedule(policy: compaction.policy, interval: .seconds(compactEveryHours * 3600))
         configuration.metricsWithoutToken = metricsWithoutToken || ProcessInfo.processInfo.environment["OXPECKER_METRICS_WITHOUT_TOKEN"] == "1"
         if let warning = security.plainHTTPWarning(host: host) { logger.warning("\(warning)") }
         let storage = try await data.openStorage(logger: logger)

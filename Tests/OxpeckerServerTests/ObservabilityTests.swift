@@ -261,6 +261,7 @@ struct UnreachableStorage: ServerStorage {
         async throws
     { throw Gone() }
     func exportState() async throws -> String { throw Gone() }
+    func compact(_ policy: CompactionPolicy, at now: Instant) async throws -> CompactionReport { throw Gone() }
     func cursorKey() async throws -> [UInt8] { throw Gone() }
     func checkReady() async throws { throw Gone() }
     func statistics() async throws -> StorageStatistics { throw Gone() }

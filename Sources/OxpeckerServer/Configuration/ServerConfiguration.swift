@@ -24,6 +24,9 @@ public struct ServerConfiguration: Sendable {
     /// Whether `GET /metrics` answers without a credential. By default it needs an
     /// admin token, as `/v1/admin/…` does; open it only on a private network.
     public var metricsWithoutToken = false
+    /// When the server compacts its log by itself (README, "Log compaction"); nil: only
+    /// `oxpecker-server compact` does.
+    public var compaction: CompactionSchedule? = CompactionSchedule()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "oxpecker-data",

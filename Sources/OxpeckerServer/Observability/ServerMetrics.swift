@@ -90,6 +90,19 @@ final class ServerMetrics: Sendable {
         }
     }
 
+    /// A log compaction run by the server's schedule: what it removed, by kind.
+    func compacted(_ report: CompactionReport) {
+        let removed = [
+            ("changes", report.removedChanges), ("subscriptions", report.removedSubscriptions),
+            ("pushed_customers", report.removedPushedCustomers), ("membership_changes", report.removedMembershipChanges),
+            ("tombstones", report.removedTombstones),
+        ]
+        for (kind, count) in removed {
+            CoreMetrics.Counter(label: "oxpecker_compaction_removed_total", dimensions: [("kind", kind)], factory: factory).increment(by: count)
+        }
+        CoreMetrics.Counter(label: "oxpecker_compactions_total", factory: factory).increment()
+    }
+
     /// The storage's gauges, read now, and every metric in the Prometheus text exposition format.
     func exposition(of storage: any ServerStorage) async throws -> [UInt8] {
         let statistics = try await storage.statistics()
@@ -97,6 +110,8 @@ final class ServerMetrics: Sendable {
         gauge("oxpecker_log_head_position", Double(statistics.logHead))
         gauge("oxpecker_open_conflicts", Double(statistics.openConflicts))
         gauge("oxpecker_purges_pending", Double(statistics.purgesPending))
+        gauge("oxpecker_subscriptions", Double(statistics.subscriptions))
+        gauge("oxpecker_log_horizon_timestamp_seconds", statistics.horizon.map { Double($0.millisecondsSince1970) / 1000 } ?? 0)
         for (token, position) in pulledThrough.withLockedValue({ $0 }) {
             gauge("oxpecker_device_lag_changes", Double(max(0, statistics.logHead - position)), [("device", token)])
         }

@@ -133,6 +133,11 @@ public struct PushPolicy: Sendable {
     public let nowMillis: Int64
     /// How far ahead of `nowMillis` a change's HLC may be.
     public let maximumClockSkewMillis: Int64
+
+    public init(nowMillis: Int64, maximumClockSkewMillis: Int64) {
+        self.nowMillis = nowMillis
+        self.maximumClockSkewMillis = maximumClockSkewMillis
+    }
 }
 
 /// Where the server keeps its change log, its materialized state and its tokens.
@@ -192,6 +197,10 @@ public protocol ServerStorage: Sendable {
     /// Appends an event to the audit trail: an administrator's reading (of the trail, an
     /// erasure's status, the tokens, the state), recorded before what was read is shown.
     func recordAccess(_ action: AuditEvent.Action, by actor: String, customer: CustomerID?, token: String?, detail: String?, at: Instant) async throws
+    /// Applies the log compaction rule (``CompactionPolicy``) as of `now`, while the server
+    /// runs: abandoned subscriptions, superseded register writes behind the horizon, side
+    /// tables and old tombstones go, in short transactions (pushes and pulls go on between).
+    func compact(_ policy: CompactionPolicy, at now: Instant) async throws -> CompactionReport
     /// The server's materialized state, as canonical JSON (the same form as a device's export).
     func exportState() async throws -> String
     /// The key that seals the cursors handed to devices (``CursorSeal``): 32 random bytes made

@@ -283,6 +283,20 @@ enum PostgresSchema {
                 )
                 """
             ]),
+        // Log compaction (CompactionPolicy): when a store's pushed customer was recorded ('' before
+        // this migration: as old as can be), and the horizon of the last compaction (for /metrics).
+        Migration(
+            name: "server-v14-compaction",
+            statements: [
+                "ALTER TABLE pushed_customer ADD COLUMN recorded_at text NOT NULL DEFAULT ''",
+                """
+                CREATE TABLE log_compaction (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    compacted_at text NOT NULL,
+                    horizon text NOT NULL
+                )
+                """,
+            ]),
     ]
 
     /// ``RedactionRules`` applied to a log written before it (migration server-v11).

@@ -91,12 +91,26 @@ extension PostgresServerStorage {
             return customers
         })
         for customer in destroyed where !erased.contains(customer) {
+            // Nothing of it here: its tombstone went by the compaction rule (CompactionPolicy).
+            guard try await holdsAnything(of: customer) else { continue }
             logger.notice("erasing again a customer whose key an earlier erasure destroyed", metadata: ["customer": "\(customer)"])
             try await erase(CustomerID(unchecked: customer), by: SQLiteServerStorage.keyStoreActor, at: now, known: true)
         }
         // One read of the key store for every erasure, not one per customer.
         for (customer, lookup) in try await keys.lookup(erased) {
             if case .found = lookup { try await keys.destroyKey(of: customer) }
+        }
+    }
+}
+
+extension PostgresServerStorage {
+    /// Whether the data holds any row of `customer`: a logged change, or the record that it is known.
+    private func holdsAnything(of customer: String) async throws -> Bool {
+        try await transaction("reading a customer") { connection in
+            try await connection.one(
+                """
+                SELECT EXISTS (SELECT 1 FROM change_log WHERE customer = \(customer) AND kind <> 'erasure') OR EXISTS (SELECT 1 FROM known_customer WHERE customer = \(customer))
+                """, as: Bool.self) ?? false
         }
     }
 }

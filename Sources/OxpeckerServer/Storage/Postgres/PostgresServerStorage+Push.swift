@@ -84,6 +84,9 @@ private struct PostgresPush {
         let knownBefore = known
         var scopes = try await customerScopes(of: customers)
         var live = try await liveRegisters(of: customers)
+        let acknowledged =
+            try await connection.one(
+                "SELECT acknowledged_through FROM replica_progress WHERE replica = \(request.replica.rawValue)", as: Int64.self) ?? 0
 
         let codec = WireCodec()
         var accepted: [Accepted] = []
@@ -127,6 +130,11 @@ private struct PostgresPush {
                 newRefusals.append((change, code, message))
                 refused[key] = (code, message)
                 results[index] = PushResult(number: change.number, outcome: .rejected, reason: code, message: message)
+                continue
+            }
+            if change.number <= acknowledged {
+                // Neither logged nor refused, yet acknowledged: stored once, then compacted away (CompactionPolicy).
+                results[index] = PushResult(number: change.number, outcome: .duplicate)
                 continue
             }
             var superseded = false
@@ -356,7 +364,8 @@ private struct PostgresPush {
         guard !customers.isEmpty else { return }
         try await connection.run(
             """
-            INSERT INTO pushed_customer (replica, customer) SELECT \(request.replica.rawValue), unnest(\(Array(customers))::text[])
+            INSERT INTO pushed_customer (replica, customer, recorded_at)
+            SELECT \(request.replica.rawValue), unnest(\(Array(customers))::text[]), \(PushRules.receivedAt(policy).description)
             ON CONFLICT DO NOTHING
             """)
     }

@@ -175,7 +175,11 @@ public final class PostgresServerStorage: ServerStorage {
                 writes[customer + "\u{1F}" + field, default: []].append(CausalWrite(hlc: change.hlc, value: change.value, observed: change.observed))
             }
             let conflicts = writes.values.filter { CausalRegister($0).isConflict }.count
-            return StorageStatistics(logChanges: changes, logHead: head, openConflicts: conflicts, purgesPending: purges)
+            let horizon = try await connection.one("SELECT horizon FROM log_compaction", as: String.self)
+            let subscriptions = try await connection.one("SELECT count(*)::bigint FROM subscription", as: Int.self) ?? 0
+            return StorageStatistics(
+                logChanges: changes, logHead: head, openConflicts: conflicts, purgesPending: purges,
+                horizon: try horizon.map { try Instant(parsing: $0) }, subscriptions: subscriptions)
         }
     }
 

@@ -140,6 +140,8 @@ struct PostgresSubscriptions {
         let reconciledScopes: String
         /// The reconciliation round under way, if any.
         let round: ReconcileRound?
+        /// The device's last sync as recorded (``CompactionPolicy/lastSyncResolutionMillis``).
+        let lastSync: Instant?
     }
 
     /// The subscription, if it is this device's; `lock` holds its row to the
@@ -147,12 +149,16 @@ struct PostgresSubscriptions {
     private func record(_ subscription: Int64, lock: Bool = false) async throws -> Record? {
         let rows = try await connection.query(
             PostgresQuery(
-                unsafeSQL: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes, round FROM subscription WHERE id = $1"
+                unsafeSQL:
+                    "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes, round, coalesce(confirmed_at, created_at) FROM subscription WHERE id = $1"
                     + (lock ? " FOR UPDATE" : ""),
                 binds: { var binds = PostgresBindings(); binds.append(subscription); return binds }()),
             logger: connection.logger)
-        for try await (token, seq, epoch, scopes, round) in rows.decode((String, Int64, Int64, String, String?).self) where token == device.tokenID {
-            return Record(confirmedSeq: seq, reconciledEpoch: epoch, reconciledScopes: scopes, round: ReconcileRound(text: round))
+        for try await (token, seq, epoch, scopes, round, seen) in rows.decode((String, Int64, Int64, String, String?, String).self)
+        where token == device.tokenID {
+            return Record(
+                confirmedSeq: seq, reconciledEpoch: epoch, reconciledScopes: scopes, round: ReconcileRound(text: round),
+                lastSync: try? Instant(parsing: seen))
         }
         return nil
     }
@@ -162,8 +168,10 @@ struct PostgresSubscriptions {
     }
 
     /// Whether a pull after `cursor` needs no reconciliation and confirms nothing: a read suffices.
-    func isSettled(_ cursor: FeedCursor.LogCursor) async throws -> Bool {
-        guard cursor.entering == nil, let record = try await record(cursor.subscription) else { return false }
+    /// Not when the device's last sync is to be recorded (once a day: the log compaction's horizon counts from it).
+    func isSettled(_ cursor: FeedCursor.LogCursor, at now: Instant) async throws -> Bool {
+        guard cursor.entering == nil, let record = try await record(cursor.subscription), !CompactionPolicy.isStale(record.lastSync, at: now)
+        else { return false }
         let epoch = try await epoch()
         return record.confirmedSeq == cursor.seq && record.reconciledEpoch == epoch && record.reconciledScopes == scopesKey
     }
@@ -171,7 +179,12 @@ struct PostgresSubscriptions {
     /// Confirms the answer the cursor names: its pending changes become holdings.
     func confirm(subscription: Int64, seq: Int64, at now: Instant) async throws {
         guard let record = try await record(subscription, lock: true) else { throw expired(subscription) }
-        if seq == record.confirmedSeq { return }
+        if seq == record.confirmedSeq {
+            if CompactionPolicy.isStale(record.lastSync, at: now) {
+                try await connection.run("UPDATE subscription SET confirmed_at = \(now.description) WHERE id = \(subscription)")
+            }
+            return
+        }
         var answer: (Int64?, String?, String?)?
         if seq > record.confirmedSeq {
             let rows = try await connection.query(
@@ -434,7 +447,7 @@ extension PostgresServerStorage {
             // Most pulls confirm nothing and find the device's customers unchanged: a read.
             let settled = try await transaction("pulling", snapshot: true) { connection in
                 let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
-                return try await subscriptions.isSettled(parsed)
+                return try await subscriptions.isSettled(parsed, at: now)
                     ? try await subscriptions.logPage(after: parsed, limit: limit, excluding: replica) : nil
             }
             if let settled { return settled }

@@ -24,7 +24,7 @@ extension SQLiteServerStorage {
         let id = customer.rawValue
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM erasure WHERE customer = ?", arguments: [id]) ?? false { return }
         let held = try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM customer WHERE id = ?1) OR EXISTS (SELECT 1 FROM change_log WHERE customer = ?1)",
+            db, sql: "SELECT EXISTS (SELECT 1 FROM customer WHERE id = ?1) OR EXISTS (SELECT 1 FROM change_log WHERE customer = ?1 AND kind <> 'erasure')",
             arguments: [id]) ?? false
         guard held || known else { throw ErasureError.unknownCustomer(customer) }
         let stamp = try HybridTimestamp(wallMillis: now.millisecondsSince1970, counter: 0, replica: replica)
@@ -100,12 +100,21 @@ extension SQLiteServerStorage {
         let erased = Set(try state.writeDatabaseNow { _, db in try String.fetchAll(db, sql: "SELECT customer FROM erasure") })
         for customer in destroyed where !erased.contains(customer.rawValue) {
             try state.writeDatabaseNow { writer, db in
+                // Nothing of it here: its tombstone went by the compaction rule (CompactionPolicy).
+                guard try Self.holdsAnything(of: customer, in: db) else { return }
                 try Self.erase(customer, by: Self.keyStoreActor, at: now, replica: replica, known: true, writer: writer, db: db)
             }
         }
         for customer in erased.map({ CustomerID(unchecked: $0) }) where try state.holdsDataKey(of: customer) {
             try state.destroyDataKey(of: customer)
         }
+    }
+
+    /// Whether the data holds any row of `customer`, in the state or the log.
+    private static func holdsAnything(of customer: CustomerID, in db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM customer WHERE id = ?1) OR EXISTS (SELECT 1 FROM change_log WHERE customer = ?1 AND kind <> 'erasure')",
+            arguments: [customer.rawValue]) ?? false
     }
 
     public func erasureStatus(of customer: CustomerID) async throws -> ErasureStatus? {

@@ -13,6 +13,8 @@ extension SQLiteServerStorage {
             // earlier changes left it, and against the log as they wrote it.
             let changes = request.items.compactMap(\.change)
             var batch = try writer.batch(of: changes, alsoReading: [.scopes])
+            let acknowledged = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT acknowledged_through FROM replica_progress WHERE replica = ?"), arguments: [replica.rawValue]) ?? 0
             var results: [PushResult] = []
             var index = 0  // of the next item's change in `changes`
             for item in request.items {
@@ -21,7 +23,9 @@ extension SQLiteServerStorage {
                     continue
                 }
                 results.append(
-                    try Self.push(change, number: item.number, at: index, of: &batch, db: db, device: device, policy: policy, receivedAt: receivedAt))
+                    try Self.push(
+                        change, number: item.number, at: index, of: &batch, db: db, device: device, policy: policy, receivedAt: receivedAt,
+                        acknowledged: acknowledged))
                 index += 1
             }
             try batch.store()
@@ -53,9 +57,10 @@ extension SQLiteServerStorage {
     }
 
     /// Judges one change of a push, the `index`th of `batch`, and merges and logs it if it is accepted.
+    /// `acknowledged`: the replica's acknowledged number before this push.
     private static func push(
         _ change: Change, number: Int64, at index: Int, of batch: inout RemoteBatch, db: Database, device: DeviceIdentity,
-        policy: PushPolicy, receivedAt: String
+        policy: PushPolicy, receivedAt: String, acknowledged: Int64
     ) throws -> PushResult {
         if let stored = try String.fetchOne(
             db.cachedStatement(sql: "SELECT oxp_open(customer, body) FROM change_log WHERE replica = ? AND number = ?"),
@@ -80,6 +85,8 @@ extension SQLiteServerStorage {
         if let refusal = PushRules.customerRefusal(of: change, standing: standing, device: device) {
             return try refuse(change, refusal.code, refusal.message, in: db)
         }
+        // Neither logged nor refused, yet acknowledged: stored once, then compacted away (CompactionPolicy).
+        if number <= acknowledged { return PushResult(number: number, outcome: .duplicate) }
         switch batch.merge(at: index) {
         case .rejected(let reason):
             return try refuse(change, .invalidChange, reason, in: db)
@@ -111,7 +118,7 @@ extension SQLiteServerStorage {
                 try SQLiteSubscriptions.bumpEpoch(for: change.customer.rawValue, in: db)  // who sees this customer may have changed
             }
             if standing == .new {
-                try SQLiteSubscriptions.recordPushedCustomer(change.customer, by: change.replica, in: db)
+                try SQLiteSubscriptions.recordPushedCustomer(change.customer, by: change.replica, at: receivedAt, in: db)
             }
             try SQLiteAudit.recordChange(change, by: device, at: receivedAt, in: db)
             return PushResult(number: number, outcome: .accepted)

@@ -76,7 +76,7 @@ public final class SQLiteServerStorage: ServerStorage {
             // Most pulls confirm nothing and find the device's customers unchanged: a read.
             let settled = try await state.readDatabase { _, db in
                 let subscriptions = SQLiteSubscriptions(db: db, device: device)
-                return try subscriptions.isSettled(parsed) ? try subscriptions.logPage(after: parsed, limit: limit, excluding: replica) : nil
+                return try subscriptions.isSettled(parsed, at: now) ? try subscriptions.logPage(after: parsed, limit: limit, excluding: replica) : nil
             }
             if let settled { return settled }
         }
@@ -248,7 +248,9 @@ public final class SQLiteServerStorage: ServerStorage {
                         SELECT count(*) FROM (
                             SELECT subscription, customer FROM holding WHERE customer IN (SELECT customer FROM erasure)
                             UNION SELECT subscription, customer FROM pending_holding WHERE held = 1 AND customer IN (SELECT customer FROM erasure))
-                        """) ?? 0)
+                        """) ?? 0,
+                horizon: try String.fetchOne(db, sql: "SELECT horizon FROM log_compaction").map { try Instant(parsing: $0) },
+                subscriptions: try Int.fetchOne(db, sql: "SELECT count(*) FROM subscription WHERE token_id <> ''") ?? 0)
         }
     }
 }

@@ -138,9 +138,9 @@ struct SQLiteSubscriptions {
 
     /// Records that `replica`'s store created `customer` by a push: it holds it from
     /// then on, though no pull answer said so (``adoptPushedCustomers(of:into:)``).
-    static func recordPushedCustomer(_ customer: CustomerID, by replica: ReplicaID, in db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO pushed_customer (replica, customer) VALUES (?, ?)")
-            .execute(arguments: [replica.rawValue, customer.rawValue])
+    static func recordPushedCustomer(_ customer: CustomerID, by replica: ReplicaID, at now: String, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO pushed_customer (replica, customer, recorded_at) VALUES (?, ?, ?)")
+            .execute(arguments: [replica.rawValue, customer.rawValue, now])
     }
 
     /// Makes the customers `replica`'s store created by a push holdings of its
@@ -179,15 +179,20 @@ struct SQLiteSubscriptions {
         let reconciledScopes: String
         /// The reconciliation round under way, if any.
         let round: ReconcileRound?
+        /// The device's last sync as recorded (``CompactionPolicy/lastSyncResolutionMillis``).
+        let lastSync: Instant?
     }
 
     private func record(_ subscription: Int64) throws -> Record? {
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes, round FROM subscription WHERE id = ?"),
+            db.cachedStatement(
+                sql: "SELECT token_id, confirmed_seq, reconciled_epoch, reconciled_scopes, round, coalesce(confirmed_at, created_at) FROM subscription WHERE id = ?"),
             arguments: [subscription]),
             (row[0] as String) == device.tokenID
         else { return nil }
-        return Record(confirmedSeq: row[1], reconciledEpoch: row[2], reconciledScopes: row[3], round: ReconcileRound(text: row[4]))
+        return Record(
+            confirmedSeq: row[1], reconciledEpoch: row[2], reconciledScopes: row[3], round: ReconcileRound(text: row[4]),
+            lastSync: try? Instant(parsing: row[5] as String))
     }
 
     private func expired(_ subscription: Int64) -> ServerError {
@@ -195,8 +200,10 @@ struct SQLiteSubscriptions {
     }
 
     /// Whether a pull after `cursor` needs no reconciliation and confirms nothing: a read suffices.
-    func isSettled(_ cursor: FeedCursor.LogCursor) throws -> Bool {
-        guard cursor.entering == nil, let record = try record(cursor.subscription) else { return false }
+    /// Not when the device's last sync is to be recorded (once a day: the log compaction's horizon counts from it).
+    func isSettled(_ cursor: FeedCursor.LogCursor, at now: Instant) throws -> Bool {
+        guard cursor.entering == nil, let record = try record(cursor.subscription), !CompactionPolicy.isStale(record.lastSync, at: now)
+        else { return false }
         let epoch = try Self.epoch(db)
         return record.confirmedSeq == cursor.seq && record.reconciledEpoch == epoch && record.reconciledScopes == scopesKey
     }
@@ -204,7 +211,12 @@ struct SQLiteSubscriptions {
     /// Confirms the answer the cursor names: its pending changes become holdings.
     func confirm(subscription: Int64, seq: Int64, at now: Instant) throws {
         guard let record = try record(subscription) else { throw expired(subscription) }
-        if seq == record.confirmedSeq { return }
+        if seq == record.confirmedSeq {
+            if CompactionPolicy.isStale(record.lastSync, at: now) {
+                try db.execute(sql: "UPDATE subscription SET confirmed_at = ? WHERE id = ?", arguments: [now.description, subscription])
+            }
+            return
+        }
         guard seq > record.confirmedSeq,
             let answer = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT reconciled_epoch, reconciled_scopes, round FROM pending_answer WHERE subscription = ? AND seq = ?"),

@@ -222,5 +222,18 @@ enum ServerSchema {
                     ALTER TABLE pending_answer ADD COLUMN round TEXT;
                     """)
         },
+        // Log compaction (CompactionPolicy): when a store's pushed customer was recorded ('' before
+        // this migration: as old as can be), and the horizon of the last compaction (for /metrics).
+        ServerMigration(name: "server-v13-compaction") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE pushed_customer ADD COLUMN recorded_at TEXT NOT NULL DEFAULT '';
+                    CREATE TABLE log_compaction (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        compacted_at TEXT NOT NULL,
+                        horizon TEXT NOT NULL
+                    );
+                    """)
+        },
     ]
 }

@@ -36,12 +36,19 @@ struct Compact: AsyncParsableCommand {
             Removes the subscriptions of devices not synced for --horizon-days (or whose token is revoked or expired; \
             such a device bootstraps again at its next sync and keeps its unpushed changes), the superseded register \
             writes received before the horizon, the records those devices left, and the tombstones of customers erased \
-            more than --tombstone-retention-days ago that no device holds. Prints what it removed.
+            more than --tombstone-retention-days ago that no device holds. Prints what it removed. \
+            Exit status 3: no server database in --data-dir; 4: the storage cannot be reached.
             """)
     @OptionGroup var data: DataOptions
     @OptionGroup var compaction: CompactionOptions
 
     func run() async throws {
+        let database = (data.dataDirectory as NSString).appendingPathComponent("server.oxpecker")
+        if data.postgresURL == nil, !FileManager.default.fileExists(atPath: database) {
+            // Never make an empty database for a mistyped folder.
+            FileHandle.standardError.write(Data("error: no server database in '\(data.dataDirectory)' (\(database)): nothing to compact\n".utf8))
+            throw ExitCode(3)
+        }
         let storage = try await data.openStorage()
         let now = Instant(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))
         let result: Result<CompactionReport, any Error>

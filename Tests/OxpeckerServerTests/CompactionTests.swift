@@ -193,4 +193,42 @@ struct CompactionEndToEndTests {
             #expect(exportA.contains("Name 4") && !exportA.contains("Name 3"))
         }
     }
+
+    @Test("the server compacts by itself on its schedule", arguments: ServerBackend.all)
+    func schedule(backend: ServerBackend) async throws {
+        let schedule = CompactionSchedule(interval: .seconds(3600), firstRunAfter: .milliseconds(100))
+        try await LiveServer.run(backend, compaction: schedule) { server in
+            var horizon: Instant?
+            for _ in 0..<100 where horizon == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                horizon = try await server.storage.statistics().horizon
+            }
+            let expected = CompactionPolicy().horizon(at: Instant(millisecondsSince1970: WallClock.system.now()))
+            let ran = try #require(horizon, "the first run, 100 ms after start, recorded its horizon")
+            #expect(abs(ran.millisecondsSince1970 - expected.millisecondsSince1970) < 60_000)
+        }
+    }
+
+    @Test("oxpecker-server compact runs beside the serving process and says what it removed; refuses a folder without a database and bad durations")
+    func command() async throws {
+        let server = try await SyncServerProcess.start(.sqlite)
+        defer { server.killNow() }
+        let ran = try await server.admin(["compact"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stdout.contains("compacted ") && ran.stdout.contains("the log holds"))
+
+        let folder = try ScratchFolder()
+        let none = folder.path("no-data")
+        for (arguments, status, message) in [
+            (["compact", "--data-dir", none], Int32(3), "no server database"),
+            (["compact", "--data-dir", none, "--horizon-days", "0"], 64, "--horizon-days must be at least 1"),
+            (["compact", "--data-dir", none, "--horizon-days", "30", "--tombstone-retention-days", "7"], 64, "must be at least --horizon-days"),
+            (["serve", "--data-dir", none, "--compact-every-hours=-1"], 64, "--compact-every-hours must be 0"),
+        ] {
+            let result = try await ChildProcess(BuiltProducts.server, arguments, in: folder.url).wait(timeout: .seconds(60))
+            #expect(result.status == status, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: none), "no database is made")
+    }
 }

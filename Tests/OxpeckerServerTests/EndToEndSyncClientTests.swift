@@ -385,7 +385,8 @@ struct LiveServer: Sendable {
 
     /// Runs `body` with a server on a new database of `backend`; stops it and removes the database afterwards.
     static func run(
-        _ backend: ServerBackend = .sqlite, limits: WireLimits = .standard, _ body: @escaping @Sendable (LiveServer) async throws -> Void
+        _ backend: ServerBackend = .sqlite, limits: WireLimits = .standard, compaction: CompactionSchedule? = CompactionSchedule(),
+        _ body: @escaping @Sendable (LiveServer) async throws -> Void
     ) async throws {
         let folder = try ScratchFolder()
         let database = try await TestDatabase.make(backend, dataDirectory: folder.path("data"))
@@ -395,7 +396,8 @@ struct LiveServer: Sendable {
                 name: "device", scopes: [testScope], expiresAt: nil, now: Instant(millisecondsSince1970: WallClock.system.now()))
             var logger = Logger(label: "oxpecker-server-test")
             logger.logLevel = .warning
-            let configuration = ServerConfiguration(port: 0, dataDirectory: folder.path("data"), limits: limits)
+            var configuration = ServerConfiguration(port: 0, dataDirectory: folder.path("data"), limits: limits)
+            configuration.compaction = compaction
             let app = try await buildApplication(configuration: configuration, storage: storage, logger: logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)

@@ -13,7 +13,7 @@ struct SyncBench: AsyncParsableCommand {
         commandName: "oxpecker-sync-bench",
         abstract: "Push, pull and bootstrap through a real oxpecker-server on loopback, with raw SQLite as the baseline.",
         discussion: "oxpecker-bench runs it and puts its figures in BENCHMARKS.md.",
-        subcommands: [Measure.self, PullingDevice.self, ApplyBench.self],
+        subcommands: [Measure.self, PullingDevice.self, ApplyBench.self, CompactionBench.self],
         defaultSubcommand: Measure.self)
 }
 

@@ -50,7 +50,7 @@ struct Compact: AsyncParsableCommand {
             throw ExitCode(3)
         }
         let storage = try await data.openStorage()
-        let now = Instant(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))
+        let now = AuditActor.now
         let result: Result<CompactionReport, any Error>
         do { result = .success(try await storage.compact(compaction.policy, at: now)) } catch { result = .failure(error) }
         if let postgres = storage as? PostgresServerStorage { await postgres.shutdown() }

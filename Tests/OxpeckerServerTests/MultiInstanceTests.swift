@@ -58,8 +58,9 @@ struct MultiInstanceTests {
                     var accepted: [String] = []
                     while sent < perPusher {
                         let size = min(Int64.random(in: 1...150, using: &random), perPusher - sent)
-                        // Each pusher writes its own twelve customers: no two pushes wait for each other's rows,
-                        // so nothing but the append lock orders their commits (shared rows would hide a skip).
+                        // Each pusher writes its own twelve customers: no two pushes wait for each other
+                        // (nor for a shared row), so they commit in any order, and only the rule that a puller
+                        // reads the log's stable rows (PostgresSchema.stable) keeps it from skipping one.
                         let changes = try (sent + 1...sent + size).map { number in
                             try fieldChange(
                                 number, replica: replica, customer: CustomerID(unchecked: "c-\(pusher * 12 + Int(number % 12))"),

@@ -25,7 +25,9 @@ struct LoadCommand: AsyncParsableCommand {
               swift run -c release --package-path Benchmarks oxpecker-load --devices 500 --postgres postgres://… --instances 2
               swift run -c release --package-path Benchmarks oxpecker-load --server http://127.0.0.1:8080 --token SECRET
             Exit status: 0 when converged with nothing lost or duplicated and no 5xx; 1 otherwise.
-            """)
+            `oxpecker-load pushes` measures push throughput instead (see its --help).
+            """,
+        subcommands: [PushThroughputCommand.self])
 
     @Option(help: "Simulated devices, each with its own store file.")
     var devices: Int = 100

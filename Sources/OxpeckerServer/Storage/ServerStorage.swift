@@ -147,8 +147,9 @@ public struct PushPolicy: Sendable {
 /// below P. The embedded SQLite backend gets this from SQLite's single writer
 /// (positions are assigned inside the write transaction, so commit order is
 /// position order); a backend with concurrent writers must add a mechanism
-/// (PostgreSQL: an advisory lock held from a push's first read to its commit,
-/// see `PostgresServerStorage.push`). Both judge pushes by ``PushRules``.
+/// (PostgreSQL: positions taken in transaction id order, and only the rows of
+/// transactions older than every one in flight read, see `PostgresServerStorage.push`).
+/// Both judge pushes by ``PushRules``.
 ///
 /// A backend whose database is away throws `ServerError(.storageUnavailable, …)`
 /// (HTTP 503) and recovers by itself when the database is back.

@@ -22,9 +22,16 @@ enum PostgresSchema {
 
     /// The advisory lock key migrations hold ('oxpmigr').
     static let migrationLock: Int64 = 0x6F78_706D_6967_72
-    /// The advisory lock key a push or an erasure holds from its first read of
-    /// the log's state to its commit ('oxplog'): see `PostgresServerStorage.push`.
+    /// The advisory lock key every push holds shared and an erasure (or a compaction's
+    /// removal of tombstones) exclusive, from its first read to its commit ('oxplog'):
+    /// see `PostgresServerStorage.push`.
     static let appendLock: Int64 = 0x6F78_706C_6F67
+    /// The advisory lock key `oxp_take_positions` holds for the instant a push takes its
+    /// transaction id and its log positions ('oxppos').
+    static let positionLock: Int64 = 0x6F78_7070_6F73
+    /// The first key of the two-key advisory locks a push takes on its replica and its
+    /// customers ('oxpk'); the second is the hash of `r:` + replica or `c:` + customer.
+    static let pushLockSpace: Int32 = 0x6F78_706B
 
     static let migrations: [Migration] = [
         Migration(
@@ -297,7 +304,52 @@ enum PostgresSchema {
                 )
                 """,
             ]),
+        // Concurrent pushes (PostgresServerStorage+Push.swift): a log row records the transaction
+        // that wrote it (NULL before this migration: stable long ago), and a push takes its
+        // transaction id and its positions together, so position order is transaction order.
+        Migration(
+            name: "server-v15-concurrent-pushes",
+            statements: [
+                "ALTER TABLE change_log ADD COLUMN xid xid8",
+                "ALTER TABLE change_log ALTER COLUMN xid SET DEFAULT pg_current_xact_id()",
+                """
+                CREATE FUNCTION oxp_take_positions(count integer) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+                        RAISE EXCEPTION 'oxp_take_positions must come before the first write of its transaction';
+                    END IF;
+                    PERFORM pg_advisory_lock(\(positionLock));
+                    BEGIN
+                        PERFORM pg_current_xact_id();
+                        RETURN QUERY SELECT nextval('change_log_position') FROM generate_series(1, count);
+                    EXCEPTION WHEN OTHERS OR query_canceled THEN
+                        PERFORM pg_advisory_unlock(\(positionLock));
+                        RAISE;
+                    END;
+                    PERFORM pg_advisory_unlock(\(positionLock));
+                END
+                $$
+                """,
+            ]),
     ]
+
+    /// The transaction id below which every log row is stable, in the statement's snapshot: the
+    /// oldest transaction in flight that may be a push of this database (one running in another
+    /// database of the cluster cannot write here; one whose database cannot be told, because it
+    /// ended meanwhile or its role's activity is hidden, counts), or, with none, the next id.
+    static let stableBound = """
+        coalesce((SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+                  WHERE x::xid NOT IN (SELECT backend_xid FROM pg_stat_activity
+                                       WHERE datname <> current_database() AND backend_xid IS NOT NULL)),
+                 pg_snapshot_xmax(pg_current_snapshot()))
+        """
+
+    /// Log rows no push still in flight can precede: every row at or below the highest of them
+    /// is committed, and none will ever appear there (`PostgresServerStorage.push`).
+    /// `alias`: the change log's name in the query.
+    static func stable(_ alias: String = "change_log") -> String {
+        "(\(alias).xid IS NULL OR \(alias).xid < \(stableBound))"
+    }
 
     /// ``RedactionRules`` applied to a log written before it (migration server-v11).
     private static func blankRedactedText(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -4,15 +4,15 @@ import PostgresNIO
 /// The log compaction rule (``CompactionPolicy``) on PostgreSQL, run by any instance
 /// while every instance serves: each step its own transaction, the log's in windows of
 /// positions. A subscription a request of its store holds (`FOR UPDATE`) is skipped
-/// (it is in use); erasure tombstones go under the append lock, as erasures and pushes
+/// (it is in use); erasure tombstones go under the append lock (exclusive), as erasures and pushes
 /// judge on them. Dead row versions are VACUUM's (autovacuum's) to reclaim.
 extension PostgresServerStorage {
     /// The positions one transaction of the log's compaction looks at.
     static let compactionWindow: Int64 = 20_000
 
     public func compact(_ policy: CompactionPolicy, at now: Instant) async throws -> CompactionReport {
-        let horizon = policy.horizon(at: now).description
         var report = CompactionReport(horizon: policy.horizon(at: now))
+        let horizon = report.horizon.description
         report.removedSubscriptions = try await transaction("removing abandoned subscriptions") { connection in
             let removed = try await connection.run(
                 """
@@ -46,7 +46,7 @@ extension PostgresServerStorage {
             from = through
         }
         let tombstoneLimit = policy.tombstoneLimit(at: now).description
-        let (pushed, membership, tombstones, changes) = try await transaction("compacting side tables") { connection in
+        let (pushed, membership) = try await transaction("compacting side tables") { connection in
             let pushed = try await connection.run(
                 """
                 DELETE FROM pushed_customer p WHERE recorded_at < \(horizon)
@@ -65,7 +65,10 @@ extension PostgresServerStorage {
                     """, as: Int64.self) ?? 0
             let membership = try await connection.run("DELETE FROM membership_change WHERE epoch < \(oldest) RETURNING 1")
             try await connection.run("UPDATE membership_epoch SET changes_from = greatest(changes_from, \(oldest))")
-            // Erasures judged by pushes: under the lock pushes and erasures take.
+            return (pushed, membership)
+        }
+        let (tombstones, changes) = try await transaction("removing old tombstones") { connection in
+            // Erasures judged by pushes: under the append lock, exclusive (pushes hold it shared).
             try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLock))")
             let tombstones = try await connection.run(
                 """
@@ -88,7 +91,7 @@ extension PostgresServerStorage {
                     horizon = greatest(log_compaction.horizon, excluded.horizon)
                 """)
             let changes = try await connection.one("SELECT count(*)::bigint FROM change_log", as: Int.self) ?? 0
-            return (pushed, membership, tombstones, changes)
+            return (tombstones, changes)
         }
         report.removedPushedCustomers = pushed
         report.removedMembershipChanges = membership

@@ -2,7 +2,9 @@ import OxpeckerProtocol
 import PostgresNIO
 
 /// The right to erasure in the PostgreSQL backend: the same as SQLite's
-/// (`SQLiteServerStorage+Erasure.swift`), in one transaction under the append lock.
+/// (`SQLiteServerStorage+Erasure.swift`), in one transaction under the append lock, exclusive: the pushes in
+/// flight end first and the next wait for it, so its log row's position, taken while no push
+/// is in flight, is above every push before it and below every push after it.
 ///
 /// One difference: PostgreSQL does not overwrite deleted rows at once (SQLite's
 /// `secure_delete` does). The erased customer's rows stay in the table files as

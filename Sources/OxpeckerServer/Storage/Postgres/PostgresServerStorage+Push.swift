@@ -4,26 +4,38 @@ import PostgresNIO
 
 /// A push: one transaction, judged by the same rules as the SQLite backend's.
 ///
-/// **The log's order under concurrent writers.** A sequence alone is not
-/// enough: instance A may take position 7 and instance B position 8, B commits
-/// first, a puller reads 8 and moves its cursor past 7, then A commits 7 and
-/// that puller never sees it. Here every push takes one transaction-scoped
-/// advisory lock (`pg_advisory_xact_lock`, `PostgresSchema.appendLock`) before
-/// it reads the state its changes are judged on, and holds it to its commit
-/// (PostgreSQL makes a transaction visible before it releases its locks). So
-/// positions are assigned in commit order across all instances: whatever a
-/// reader's snapshot sees is every change up to some position, and a change
-/// committed later always has a higher position. Erasures take the same lock.
-/// Holding it from the first read also makes every judgement (duplicate,
-/// erased, in the device's scopes, which register write is the latest) see
-/// every push committed before, as SQLite's single writer does.
+/// **Concurrent pushes, and the log's order.** Pushes of different stores and
+/// customers run at once, on any number of instances. Two things make that safe.
 ///
-/// The cost: pushes are serialized across instances, one at a time for the
-/// length of their database work (about ten statements whatever the batch's
-/// size, and one WAL flush at commit when `synchronous_commit` is on); reads
-/// (pulls, snapshots, authentication, metrics) never wait for it. Measured (README,
-/// "Deployment"): 8 concurrent pushers commit 3.8–5.3× fewer batches per
-/// second than without the lock (no shared WAL flushes); one pusher, 1.1×.
+/// *Judgements.* A push first takes transaction-scoped advisory locks on its
+/// replica and on every customer it carries (`pg_advisory_xact_lock`, two-key
+/// form in `PostgresSchema.pushLockSpace`, taken in one statement in hash order,
+/// so two pushes never wait on each other in a cycle), and the append lock in
+/// shared mode. So every judgement (duplicate, erased, in the device's scopes,
+/// which register write is the latest, which notes are redacted) sees every push
+/// of the same customer or replica committed before, as SQLite's single writer
+/// does. An erasure, and a compaction's removal of tombstones, take the append
+/// lock exclusive: they wait for the pushes in flight and the next ones wait for them.
+///
+/// *The log's order.* A sequence alone is not enough: push A may take position 7
+/// and push B position 8, B commits first, a puller reads 8 and moves its cursor
+/// past 7, then A commits 7 and that puller never sees it. So each log row records
+/// its transaction id (`change_log.xid`), and a push takes its transaction id and
+/// its positions in one short critical section (`oxp_take_positions`, under a
+/// session advisory lock held for that instant only, before the push's first
+/// write): position order is transaction id order. A reader takes only *stable*
+/// rows, those whose transaction is older than every transaction still in flight
+/// in its snapshot (`pg_snapshot_xip`) but those running in other databases of the
+/// cluster (``PostgresSchema/stable(_:)``). Every row a push still in flight will
+/// write has a higher transaction id than any stable row, so a higher position: the
+/// stable rows are every change up to some position, and a change committed later
+/// always lands above it. A puller
+/// whose log's top is not stable yet waits for it, briefly (``PostgresServerStorage/awaitStableLog()``).
+///
+/// What still takes turns: pushes of one customer or one store; the position
+/// critical section (microseconds); pushes that change scopes, on the membership
+/// epoch's row; every push against an erasure. Measured in BENCHMARKS.md
+/// ("Concurrent pushes on PostgreSQL").
 extension PostgresServerStorage {
     public func push(_ request: PushRequest, from device: DeviceIdentity, policy: PushPolicy) async throws -> PushResponse {
         try await transaction("pushing") { connection in
@@ -71,8 +83,8 @@ private struct PostgresPush {
         for (index, item) in request.items.enumerated() {
             if let change = item.change { pending.append((index, change)) } else { results[index] = PushRules.unsupported(item.number) }
         }
-        try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLock))")
-        try await claim()
+        try await lock(customers: Set(pending.map(\.change.customer.rawValue)))
+        let claim = try await judgeClaim()
 
         let changes = pending.map(\.change)
         let customers = Array(Set(changes.map(\.customer.rawValue)))
@@ -169,7 +181,10 @@ private struct PostgresPush {
         }
 
         let redactions = try await redact(&accepted)
-        try await append(accepted, superseding: supersede)
+        // Nothing is written before the positions are taken (oxp_take_positions).
+        let positions = try await takePositions(accepted.count)
+        try await record(claim)
+        try await append(accepted, at: positions, superseding: supersede)
         try await blankLoggedText(of: redactions)
         try await recordPushedCustomers(Set(accepted.map(\.change.customer.rawValue)).subtracting(knownBefore))
         try await store(scopeTags, of: scopes, movedBy: scopeChanges)
@@ -180,8 +195,21 @@ private struct PostgresPush {
 
     // MARK: Reading the state a push is judged on
 
-    /// A replica id belongs to the token of its first push (``PushRules/claim(_:owner:ownerValid:by:)``).
-    private func claim() async throws {
+    /// Waits for the pushes of the same replica or of the same customers that are in flight,
+    /// and for an erasure in flight; no write.
+    private func lock(customers: Set<String>) async throws {
+        try await connection.run("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.appendLock))")
+        let keys = ["r:" + request.replica.rawValue] + customers.map { "c:" + $0 }
+        try await connection.run(
+            """
+            SELECT pg_advisory_xact_lock(\(PostgresSchema.pushLockSpace), k)
+            FROM (SELECT DISTINCT hashtext(key) AS k FROM unnest(\(keys)::text[]) AS key ORDER BY 1) AS ordered
+            """)
+    }
+
+    /// A replica id belongs to the token of its first push (``PushRules/claim(_:owner:ownerValid:by:)``):
+    /// what to record, written after the positions are taken (``record(_:)``).
+    private func judgeClaim() async throws -> PushRules.Claim {
         let replica = request.replica.rawValue
         let now = PushRules.receivedAt(policy).description
         let owner = try await connection.one("SELECT token_id FROM replica_owner WHERE replica = \(replica)", as: String.self)
@@ -193,7 +221,13 @@ private struct PostgresPush {
                     SELECT 1::bigint FROM device_token WHERE id = \(owner) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now))
                     """, as: Int64.self) != nil
         }
-        switch try PushRules.claim(request.replica, owner: owner, ownerValid: ownerValid, by: device) {
+        return try PushRules.claim(request.replica, owner: owner, ownerValid: ownerValid, by: device)
+    }
+
+    private func record(_ claim: PushRules.Claim) async throws {
+        let replica = request.replica.rawValue
+        let now = PushRules.receivedAt(policy).description
+        switch claim {
         case .owned: return
         case .first:
             try await connection.run("INSERT INTO replica_owner (replica, token_id, since) VALUES (\(replica), \(device.tokenID), \(now))")
@@ -326,17 +360,22 @@ private struct PostgresPush {
 
     // MARK: Writing
 
-    /// Appends the accepted changes at new positions, in order, and what goes with them.
-    private func append(_ accepted: [Accepted], superseding supersede: [Int64]) async throws {
+    /// `count` new log positions, in order, with the transaction's id (the push's first write):
+    /// nothing in flight is below them once they are stable (``PostgresSchema/stable(_:)``).
+    private func takePositions(_ count: Int) async throws -> [Int64] {
+        guard count > 0 else { return [] }
+        var positions: [Int64] = []
+        let numbered = try await connection.query("SELECT oxp_take_positions(\(Int32(count)))", logger: connection.logger)
+        for try await position in numbered.decode(Int64.self) { positions.append(position) }
+        return positions.sorted()
+    }
+
+    /// Appends the accepted changes at `positions`, in order, and what goes with them.
+    private func append(_ accepted: [Accepted], at positions: [Int64], superseding supersede: [Int64]) async throws {
         if !supersede.isEmpty {
             try await connection.run("UPDATE change_log SET superseded = true WHERE position = ANY(\(supersede))")
         }
         guard !accepted.isEmpty else { return }
-        var positions: [Int64] = []
-        let numbered = try await connection.query(
-            "SELECT nextval('change_log_position') FROM generate_series(1, \(accepted.count))", logger: connection.logger)
-        for try await position in numbered.decode(Int64.self) { positions.append(position) }
-        positions.sort()
         let changes = accepted.map(\.change)
         let receivedAt = PushRules.receivedAt(policy).description
         let codec = WireCodec()

@@ -6,9 +6,11 @@ import PostgresNIO
 /// holdings and pending answers as `SQLiteSubscriptions` (read its comment),
 /// in the same tables. Every method runs inside one REPEATABLE READ
 /// transaction: the log's top, the membership epoch and the customers'
-/// scopes it reads all belong to one committed state, and since positions
-/// are assigned in commit order (`PostgresServerStorage.push`), that state's
-/// log is every change up to its top.
+/// scopes it reads all belong to one committed state. The log is read only up
+/// to its stable top (``top()``): every change up to it is committed and none
+/// will appear below it later (`PostgresServerStorage.push`). Changes above it,
+/// committed but not stable, are sent by a later page; scopes and epochs may
+/// already show them (a customer entering may be sent with none of them).
 struct PostgresSubscriptions {
     let connection: PostgresConnection
     let device: DeviceIdentity
@@ -38,7 +40,7 @@ struct PostgresSubscriptions {
     }
 
     /// Moves the epoch: who sees `customers` may have changed (their scopes, or an erasure).
-    /// Called under the append lock, so epochs follow commit order.
+    /// The epoch's row stays locked to the commit, so epochs follow commit order.
     static func bumpEpoch(for customers: [String], on connection: PostgresConnection) async throws {
         try await connection.run("UPDATE membership_epoch SET epoch = epoch + 1")
         try await connection.run(
@@ -48,9 +50,11 @@ struct PostgresSubscriptions {
             """)
     }
 
-    /// The top of the log in this transaction's snapshot.
+    /// The top of the log's stable rows in this transaction's snapshot (``PostgresSchema/stable(_:)``).
     func top() async throws -> Int64 {
-        try await connection.one("SELECT coalesce(max(position), 0) FROM change_log", as: Int64.self) ?? 0
+        try await connection.one(
+            PostgresQuery(unsafeSQL: "SELECT position FROM change_log WHERE \(PostgresSchema.stable()) ORDER BY position DESC LIMIT 1"),
+            as: Int64.self) ?? 0
     }
 
     /// The customers in the device's scopes now, in id order, after `after`, at most `limit` (nil: all).
@@ -357,6 +361,7 @@ struct PostgresSubscriptions {
         var sent: [String] = []
         var stillEntering: FeedCursor.EnteringCustomer?
         var complete = purged.count == plan.leaving.count
+        let top = try await top()
         if complete {
             for customer in plan.entering {
                 let room = limit - changes.count
@@ -368,7 +373,8 @@ struct PostgresSubscriptions {
                 var rows: [(Int64, String)] = []
                 let state = try await connection.query(
                     """
-                    SELECT position, body FROM change_log WHERE customer = \(customer) AND position > \(from) AND NOT superseded
+                    SELECT position, body FROM change_log
+                    WHERE customer = \(customer) AND position > \(from) AND position <= \(top) AND NOT superseded
                     ORDER BY position LIMIT \(Int64(room + 1))
                     """, logger: connection.logger)
                 for try await row in state.decode((Int64, String).self) { rows.append(row) }
@@ -386,7 +392,7 @@ struct PostgresSubscriptions {
         }
         // Entering customers were sent whole, up to the top of the log: the log resumes after it for them.
         let seq = try await recordAnswer(
-            cursor.subscription, adding: sent, since: try await top(), removing: purged,
+            cursor.subscription, adding: sent, since: top, removing: purged,
             progress: ReconcileRound.Progress(round: round, slice: slice, complete: complete))
         let next = FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq, entering: stillEntering)
         // Always has_more: the device's next pull confirms this page, then the log follows.
@@ -397,10 +403,11 @@ struct PostgresSubscriptions {
     /// without the changes of `replica` (the pulling store has them).
     func logPage(after cursor: FeedCursor.LogCursor, limit: Int, excluding replica: ReplicaID?) async throws -> LogPage {
         var rows: [(Int64, String, String)] = []
+        let top = try await top()
         let page = try await connection.query(
             """
             SELECT c.position, c.customer, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = \(cursor.subscription)
-            WHERE c.position > \(cursor.position) AND c.position > h.since AND c.replica <> \(replica?.rawValue ?? "")
+            WHERE c.position > \(cursor.position) AND c.position <= \(top) AND c.position > h.since AND c.replica <> \(replica?.rawValue ?? "")
             ORDER BY c.position LIMIT \(Int64(limit + 1))
             """, logger: connection.logger)
         for try await row in page.decode((Int64, String, String).self) { rows.append(row) }
@@ -409,8 +416,8 @@ struct PostgresSubscriptions {
         if rows.count > limit {
             next.position = shown.last?.0 ?? cursor.position
         } else {
-            // Everything up to the top of the log has been looked at (positions only grow; the same snapshot).
-            next.position = max(cursor.position, try await top())
+            // Everything up to the stable top has been looked at (nothing will appear below it; the same snapshot).
+            next.position = max(cursor.position, top)
         }
         let changes = try await bodies.openedKept(shown.map { ($0.1, $0.2) })
         return LogPage(changes: changes, purges: [], nextCursor: FeedCursor.log(next).cursor, hasMore: rows.count > limit)
@@ -441,8 +448,41 @@ struct PostgresSubscriptions {
 }
 
 extension PostgresServerStorage {
+    /// How long a pull waits for the changes committed before it to become stable.
+    static let stableLogWait: Duration = .seconds(2)
+
+    /// Waits until the log's top row, as committed now, is stable (``PostgresSchema/stable(_:)``):
+    /// the pushes older than it, still in flight, have ended. Pushes take milliseconds, so a
+    /// pull right after a push sees it; after ``stableLogWait`` the pull goes on with what is
+    /// stable (a later pull sends the rest). Changes committed while it waits are not waited for.
+    func awaitStableLog() async throws {
+        let top = try await transaction("reading the log's top") { connection -> Int64? in
+            for try await (position, stable) in try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT position, \(PostgresSchema.stable()) FROM change_log ORDER BY position DESC LIMIT 1"),
+                logger: connection.logger
+            ).decode((Int64, Bool).self) { return stable ? nil : position }
+            return nil
+        }
+        guard let top else { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now + Self.stableLogWait
+        var pause = Duration.milliseconds(1)
+        while clock.now < deadline {
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
+            let stable = try await transaction("waiting for the log's top") { connection in
+                // A row gone (an erasure, a compaction) has nothing left to wait for.
+                try await connection.one(
+                    PostgresQuery(unsafeSQL: "SELECT \(PostgresSchema.stable()) FROM change_log WHERE position = \(top)"), as: Bool.self) ?? true
+            }
+            if stable { return }
+        }
+        logger.debug("the log's top is still not stable; pulling what is", metadata: ["position": "\(top)"])
+    }
+
     public func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> LogPage {
         let parsed = try cursor.map { cursor throws(ServerError) in try FeedCursor.log(parsing: cursor) }
+        try await awaitStableLog()
         if let parsed {
             // Most pulls confirm nothing and find the device's customers unchanged: a read.
             let settled = try await transaction("pulling", snapshot: true) { connection in
@@ -474,6 +514,7 @@ extension PostgresServerStorage {
 
     public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> SnapshotPage {
         let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
+        if parsed == nil { try await awaitStableLog() }
         return try await transaction("reading a snapshot", snapshot: true) { connection in
             let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
             let cursor: FeedCursor.SnapshotCursor

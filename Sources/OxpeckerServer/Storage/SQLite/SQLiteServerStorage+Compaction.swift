@@ -75,9 +75,7 @@ extension SQLiteServerStorage {
         for id in abandoned {
             if id == highest {
                 try db.execute(sql: "UPDATE subscription SET token_id = '', replica = NULL, round = NULL WHERE id = ?", arguments: [id])
-                for table in ["holding", "pending_holding", "pending_answer"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE subscription = ?", arguments: [id])
-                }
+                try SQLiteSubscriptions.removeHoldingsAndAnswers(of: id, in: db)
             } else {
                 try db.execute(sql: "DELETE FROM subscription WHERE id = ?", arguments: [id])
             }

@@ -120,13 +120,18 @@ struct SQLiteSubscriptions {
                 db, sql: "SELECT id FROM subscription WHERE token_id = ? AND replica = ? AND id <> ?",
                 arguments: [device.tokenID, replica.rawValue, subscription])
             for old in replaced {
-                for table in ["holding", "pending_holding", "pending_answer"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE subscription = ?", arguments: [old])
-                }
+                try Self.removeHoldingsAndAnswers(of: old, in: db)
                 try db.execute(sql: "DELETE FROM subscription WHERE id = ?", arguments: [old])
             }
         }
         return subscription
+    }
+
+    /// Forgets what `subscription` holds and the answers it has not confirmed.
+    static func removeHoldingsAndAnswers(of subscription: Int64, in db: Database) throws {
+        for table in ["holding", "pending_holding", "pending_answer"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE subscription = ?", arguments: [subscription])
+        }
     }
 
     /// Records which store a subscription made before stores said so belongs to

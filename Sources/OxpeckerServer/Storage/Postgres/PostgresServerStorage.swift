@@ -196,19 +196,16 @@ public final class PostgresServerStorage: ServerStorage {
         let store = try CustomerStore.create(at: folder.appendingPathComponent("state.oxpecker").path, options: options)
         defer { try? store.close() }
         // Every change committed before the export began, once the pushes older than it end.
-        try await awaitStableLog()
+        let stableTop = try await awaitStableLog()
         let codec = WireCodec()
         var position: Int64 = 0
         while true {
             let page = try await transaction("exporting") { [position] connection in
                 var page: [(Int64, String, String)] = []
-                // Stable rows only: a push still in flight lands above them (PostgresSchema.stable).
+                // Up to the stable top: a push still in flight lands above it.
                 let rows = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT position, customer, body FROM change_log WHERE position > \(position) AND \(PostgresSchema.stable())
-                            ORDER BY position LIMIT 5000
-                            """), logger: connection.logger)
+                    "SELECT position, customer, body FROM change_log WHERE position > \(position) AND position <= \(stableTop) ORDER BY position LIMIT 5000",
+                    logger: connection.logger)
                 for try await row in rows.decode((Int64, String, String).self) { page.append(row) }
                 return page
             }

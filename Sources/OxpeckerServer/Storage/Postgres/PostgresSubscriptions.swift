@@ -7,8 +7,8 @@ import PostgresNIO
 /// in the same tables. Every method runs inside one REPEATABLE READ
 /// transaction: the log's top, the membership epoch and the customers'
 /// scopes it reads all belong to one committed state. The log is read only up
-/// to its stable top (``top()``): every change up to it is committed and none
-/// will appear below it later (`PostgresServerStorage.push`). Changes above it,
+/// to its stable top, taken just before (``stableTop``): every change up to it
+/// is committed and none will appear below it later (`PostgresServerStorage.push`). Changes above it,
 /// committed but not stable, are sent by a later page; scopes and epochs may
 /// already show them (a customer entering may be sent with none of them).
 struct PostgresSubscriptions {
@@ -16,6 +16,9 @@ struct PostgresSubscriptions {
     let device: DeviceIdentity
     /// How the log's bodies are kept (sealed on encrypted data).
     let bodies: PostgresLogBodies
+    /// The log's stable top when the request began (``PostgresServerStorage/awaitStableLog()``):
+    /// every change at or below it is committed, and none will appear there later.
+    let stableTop: Int64
 
     /// The device's scopes in one canonical text, to compare with the last reconciliation's.
     var scopesKey: String {
@@ -48,13 +51,6 @@ struct PostgresSubscriptions {
             INSERT INTO membership_change (epoch, customer) SELECT e.epoch, unnest(\(customers)::text[]) FROM membership_epoch e
             ON CONFLICT DO NOTHING
             """)
-    }
-
-    /// The top of the log's stable rows in this transaction's snapshot (``PostgresSchema/stable(_:)``).
-    func top() async throws -> Int64 {
-        try await connection.one(
-            PostgresQuery(unsafeSQL: "SELECT position FROM change_log WHERE \(PostgresSchema.stable()) ORDER BY position DESC LIMIT 1"),
-            as: Int64.self) ?? 0
     }
 
     /// The customers in the device's scopes now, in id order, after `after`, at most `limit` (nil: all).
@@ -361,7 +357,7 @@ struct PostgresSubscriptions {
         var sent: [String] = []
         var stillEntering: FeedCursor.EnteringCustomer?
         var complete = purged.count == plan.leaving.count
-        let top = try await top()
+        let top = stableTop
         if complete {
             for customer in plan.entering {
                 let room = limit - changes.count
@@ -403,7 +399,7 @@ struct PostgresSubscriptions {
     /// without the changes of `replica` (the pulling store has them).
     func logPage(after cursor: FeedCursor.LogCursor, limit: Int, excluding replica: ReplicaID?) async throws -> LogPage {
         var rows: [(Int64, String, String)] = []
-        let top = try await top()
+        let top = stableTop
         let page = try await connection.query(
             """
             SELECT c.position, c.customer, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = \(cursor.subscription)
@@ -451,49 +447,60 @@ extension PostgresServerStorage {
     /// How long a pull waits for the changes committed before it to become stable.
     static let stableLogWait: Duration = .seconds(2)
 
-    /// Waits until the log's top row, as committed now, is stable (``PostgresSchema/stable(_:)``):
-    /// the pushes older than it, still in flight, have ended. Pushes take milliseconds, so a
-    /// pull right after a push sees it; after ``stableLogWait`` the pull goes on with what is
-    /// stable (a later pull sends the rest). Changes committed while it waits are not waited for.
-    func awaitStableLog() async throws {
-        let top = try await transaction("reading the log's top") { connection -> Int64? in
-            for try await (position, stable) in try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT position, \(PostgresSchema.stable()) FROM change_log ORDER BY position DESC LIMIT 1"),
+    /// The log's stable top (``PostgresSchema/stable(_:)``), once the top row as committed now
+    /// is stable (the pushes older than it, still in flight, have ended) or gone. Pushes take
+    /// milliseconds, so a pull right after a push sees it; after ``stableLogWait`` it is what
+    /// is stable then (a later pull sends the rest). Each look is one statement: its snapshot
+    /// and the activity it reads are an instant apart, so a transaction of another database
+    /// that ended meanwhile rarely counts (and never makes a row stable that is not).
+    func awaitStableLog() async throws -> Int64 {
+        let stableTop = "SELECT position FROM change_log WHERE \(PostgresSchema.stable()) ORDER BY position DESC LIMIT 1"
+        let (top, first) = try await transaction("reading the log's top") { connection -> (Int64?, Int64?) in
+            for try await row in try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT (SELECT position FROM change_log ORDER BY position DESC LIMIT 1), (\(stableTop))"),
                 logger: connection.logger
-            ).decode((Int64, Bool).self) { return stable ? nil : position }
-            return nil
+            ).decode((Int64?, Int64?).self) { return row }
+            return (nil, nil)
         }
-        guard let top else { return }
+        guard let top else { return 0 }
+        var stable = first ?? 0
         let clock = ContinuousClock()
         let deadline = clock.now + Self.stableLogWait
         var pause = Duration.milliseconds(1)
-        while clock.now < deadline {
+        while stable < top, clock.now < deadline {
             try await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(50))
-            let stable = try await transaction("waiting for the log's top") { connection in
-                // A row gone (an erasure, a compaction) has nothing left to wait for.
-                try await connection.one(
-                    PostgresQuery(unsafeSQL: "SELECT \(PostgresSchema.stable()) FROM change_log WHERE position = \(top)"), as: Bool.self) ?? true
+            let (reached, now) = try await transaction("waiting for the log's top") { connection -> (Bool, Int64?) in
+                for try await row in try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT coalesce((SELECT \(PostgresSchema.stable()) FROM change_log WHERE position = \(top)), true), (\(stableTop))
+                            """), logger: connection.logger
+                ).decode((Bool, Int64?).self) { return row }
+                return (true, nil)
             }
-            if stable { return }
+            stable = now ?? 0
+            // The top row gone (an erasure, a compaction) leaves nothing to wait for.
+            if reached { return stable }
         }
-        logger.debug("the log's top is still not stable; pulling what is", metadata: ["position": "\(top)"])
+        if stable < top { logger.debug("the log's top is still not stable; pulling what is", metadata: ["top": "\(top)", "stable": "\(stable)"]) }
+        return stable
     }
 
     public func pull(after cursor: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> LogPage {
         let parsed = try cursor.map { cursor throws(ServerError) in try FeedCursor.log(parsing: cursor) }
-        try await awaitStableLog()
+        let stableTop = try await awaitStableLog()
         if let parsed {
             // Most pulls confirm nothing and find the device's customers unchanged: a read.
             let settled = try await transaction("pulling", snapshot: true) { connection in
-                let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
+                let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies, stableTop: stableTop)
                 return try await subscriptions.isSettled(parsed, at: now)
                     ? try await subscriptions.logPage(after: parsed, limit: limit, excluding: replica) : nil
             }
             if let settled { return settled }
         }
         return try await transaction("pulling", snapshot: true) { connection in
-            let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
+            let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies, stableTop: stableTop)
             let cursor: FeedCursor.LogCursor
             if let parsed {
                 try await subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
@@ -514,16 +521,16 @@ extension PostgresServerStorage {
 
     public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> SnapshotPage {
         let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
-        if parsed == nil { try await awaitStableLog() }
+        let stableTop = parsed == nil ? try await awaitStableLog() : 0
         return try await transaction("reading a snapshot", snapshot: true) { connection in
-            let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies)
+            let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies, stableTop: stableTop)
             let cursor: FeedCursor.SnapshotCursor
             if let parsed {
                 try await subscriptions.confirm(subscription: parsed.subscription, seq: parsed.seq, at: now)
                 cursor = parsed
             } else {
                 cursor = FeedCursor.SnapshotCursor(
-                    position: try await subscriptions.top(), subscription: try await subscriptions.create(at: now, replica: replica), seq: 0,
+                    position: subscriptions.stableTop, subscription: try await subscriptions.create(at: now, replica: replica), seq: 0,
                     after: CustomerID(unchecked: ""))
             }
             return try await subscriptions.snapshotPage(cursor, limit: limit)

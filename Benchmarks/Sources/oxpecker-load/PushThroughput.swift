@@ -14,31 +14,31 @@ struct PushThroughputCommand: AsyncParsableCommand {
         commandName: "pushes",
         abstract: "Committed changes/s of concurrent pushers against oxpecker-server instances on one PostgreSQL database, beside a baseline binary.",
         discussion: """
-            Each pusher is a store of its own pushing batches of profile writes of its own customers, as fast as the
-            server answers, to the instances in turn. Every combination of --instances and --pushers runs for
-            --seconds with the measured binary, then with --baseline-binary on --baseline-postgres (fresh servers
-            each time), --rounds times. Example:
-              oxpecker-load pushes --postgres postgres://…/a --baseline-postgres postgres://…/b \\
-                --baseline-binary /tmp/old/.build/release/oxpecker-server --instances 1,2,4 --pushers 8,32
+            Each pusher is a store of its own pushing batches of profile writes of its own customers, as fast as the \
+            server answers, to the instances in turn. Every combination of --instance-counts and --pusher-counts runs \
+            for --seconds with the measured binary, then with --baseline-binary on --baseline-database (fresh servers \
+            each time), --rounds times, alternating which goes first. Example:
+              oxpecker-load pushes --database postgres://…/a --baseline-database postgres://…/b \\
+                --baseline-binary /tmp/old/.build/release/oxpecker-server --instance-counts 1,2,4 --pusher-counts 8,32
             """)
 
     @Option(help: "The PostgreSQL database (a loopback URL) of the measured servers.")
-    var postgres: String
+    var database: String
 
     @Option(help: "The measured oxpecker-server binary (default: the one next to this executable).")
-    var serverBinary: String?
+    var binary: String?
 
     @Option(help: "An earlier oxpecker-server binary to measure beside it.")
     var baselineBinary: String?
 
-    @Option(help: "The PostgreSQL database of the baseline's servers (another than --postgres).")
-    var baselinePostgres: String?
+    @Option(help: "The PostgreSQL database of the baseline's servers (another than --database).")
+    var baselineDatabase: String?
 
     @Option(help: "Instance counts to measure, comma-separated.")
-    var instances: String = "1,2,4"
+    var instanceCounts: String = "1,2,4"
 
     @Option(help: "Concurrent pusher counts to measure, comma-separated.")
-    var pushers: String = "8,32"
+    var pusherCounts: String = "8,32"
 
     @Option(help: "Seconds each combination pushes (after one second of warm-up).")
     var seconds: Double = 10
@@ -49,18 +49,18 @@ struct PushThroughputCommand: AsyncParsableCommand {
     @Option(help: "How many times every combination runs, alternating the binaries.")
     var rounds: Int = 1
 
-    var instanceCounts: [Int] { instances.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
-    var pusherCounts: [Int] { pushers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var instances: [Int] { instanceCounts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var pushers: [Int] { pusherCounts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
-        guard !instanceCounts.isEmpty, instanceCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--instances: counts of at least 1") }
-        guard !pusherCounts.isEmpty, pusherCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--pushers: counts of at least 1") }
+        guard !instances.isEmpty, instances.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--instance-counts: counts of at least 1") }
+        guard !pushers.isEmpty, pushers.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--pusher-counts: counts of at least 1") }
         guard seconds > 0, batch >= 1, rounds >= 1 else { throw ValidationError("--seconds, --batch and --rounds must be positive") }
-        guard (baselineBinary == nil) == (baselinePostgres == nil) else {
-            throw ValidationError("--baseline-binary and --baseline-postgres go together")
+        guard (baselineBinary == nil) == (baselineDatabase == nil) else {
+            throw ValidationError("--baseline-binary and --baseline-database go together")
         }
-        if let baselinePostgres, baselinePostgres == postgres { throw ValidationError("the baseline needs a database of its own") }
-        for url in [postgres] + (baselinePostgres.map { [$0] } ?? []) where !LoadCommand.isLoopback(url) {
+        if let baselineDatabase, baselineDatabase == database { throw ValidationError("the baseline needs a database of its own") }
+        for url in [database] + (baselineDatabase.map { [$0] } ?? []) where !LoadCommand.isLoopback(url) {
             throw ValidationError(LoadError.notLoopback(url).description)
         }
     }
@@ -73,9 +73,9 @@ struct PushThroughputCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let binary = serverBinary ?? ServerFleet.siblingBinary()
-        var subjects = [Subject(name: "this build", binary: binary, postgres: postgres)]
-        if let baselineBinary, let baselinePostgres { subjects.append(Subject(name: "baseline", binary: baselineBinary, postgres: baselinePostgres)) }
+        let binary = self.binary ?? ServerFleet.siblingBinary()
+        var subjects = [Subject(name: "this build", binary: binary, postgres: database)]
+        if let baselineBinary, let baselineDatabase { subjects.append(Subject(name: "baseline", binary: baselineBinary, postgres: baselineDatabase)) }
         for subject in subjects where !FileManager.default.isExecutableFile(atPath: subject.binary) {
             throw LoadError.setup("no oxpecker-server at \(subject.binary)")
         }
@@ -87,15 +87,23 @@ struct PushThroughputCommand: AsyncParsableCommand {
         http.redirectConfiguration = .disallow
         http.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(120))
         http.connectionPool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, pusherCounts.max() ?? 8))
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, pushers.max() ?? 8))
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
-        defer { try? client.syncShutdown() }
+        do {
+            try await measureAll(subjects, client: client, folder: folder)
+            try await client.shutdown()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
 
+    private func measureAll(_ subjects: [Subject], client: HTTPClient, folder: String) async throws {
         var results: [String: [Outcome]] = [:]
         var run = 0
         for round in 1...rounds {
-            for count in instanceCounts {
-                for pusherCount in pusherCounts {
+            for count in instances {
+                for pusherCount in pushers {
                     for subject in round % 2 == 1 ? subjects : subjects.reversed() {
                         run += 1
                         let outcome = try await measure(
@@ -108,8 +116,8 @@ struct PushThroughputCommand: AsyncParsableCommand {
         }
         print("| instances | pushers | this build: changes/s (pushes/s; push p50 / p99) | baseline | ratio |")
         print("| --- | --- | --- | --- | --- |")
-        for count in instanceCounts {
-            for pusherCount in pusherCounts {
+        for count in instances {
+            for pusherCount in pushers {
                 let measured = results["\(count)/\(pusherCount)/this build"] ?? []
                 let baseline = results["\(count)/\(pusherCount)/baseline"] ?? []
                 let ratio = baseline.isEmpty ? "–" : String(format: "%.2f×", Outcome.median(measured) / max(Outcome.median(baseline), 0.001))
@@ -133,7 +141,8 @@ struct PushThroughputCommand: AsyncParsableCommand {
 
         static func median(_ outcomes: [Outcome]) -> Double {
             let sorted = outcomes.map(\.changesPerSecond).sorted()
-            return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+            guard !sorted.isEmpty else { return 0 }
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
 
         static func describe(_ outcomes: [Outcome]) -> String {
@@ -155,6 +164,7 @@ struct PushThroughputCommand: AsyncParsableCommand {
         }
         private let state = Mutex(State())
         let measuring = Atomic<Bool>(false)
+        let stopped = Atomic<Bool>(false)
 
         func record(accepted: Int, microseconds: UInt64) {
             guard measuring.load(ordering: .relaxed) else { return }
@@ -190,13 +200,14 @@ struct PushThroughputCommand: AsyncParsableCommand {
         let headers = [(ProtocolVersion.header, String(ProtocolVersion.current)), ("Authorization", "Bearer \(token)")]
         let tally = Tally()
         let (batch, seconds) = (self.batch, self.seconds)
-        let stop = Atomic<Bool>(false)
+        // Stores and customers new to the database, whatever earlier runs left in it.
+        let tag = "\(run)-\(UUID().uuidString.prefix(8).lowercased())"
         try await withThrowingTaskGroup(of: Void.self) { group in
             for pusher in 0..<pushers {
                 group.addTask {
                     // A store of its own (a new replica each run) writing ten customers of its own.
-                    let replica = ReplicaID(unchecked: "r-\(run)-\(pusher)")
-                    let customers = (0..<10).map { CustomerID(unchecked: "c-\(run)-\(pusher)-\($0)") }
+                    let replica = ReplicaID(unchecked: "r-\(tag)-\(pusher)")
+                    let customers = (0..<10).map { CustomerID(unchecked: "c-\(tag)-\(pusher)-\($0)") }
                     var number: Int64 = 0
                     var (wall, counter): (Int64, UInt32) = (0, 0)
                     func next(_ customer: CustomerID, field: String, kind: MergeKind, value: JSONValue) throws -> Change {
@@ -209,7 +220,7 @@ struct PushThroughputCommand: AsyncParsableCommand {
                     }
                     var changes = try customers.map { try next($0, field: "scopes", kind: .addWinsSet, value: ["element": .string(scope), "op": "add"]) }
                     var turn = pusher
-                    while !stop.load(ordering: .relaxed) {
+                    while !tally.stopped.load(ordering: .relaxed) {
                         let body = WireCodec().encode(PushRequest(replica: replica, changes: changes))
                         let start = ContinuousClock.now
                         do {
@@ -240,7 +251,7 @@ struct PushThroughputCommand: AsyncParsableCommand {
                 tally.measuring.store(true, ordering: .relaxed)
                 try await Task.sleep(for: .seconds(seconds))
                 tally.measuring.store(false, ordering: .relaxed)
-                stop.store(true, ordering: .relaxed)
+                tally.stopped.store(true, ordering: .relaxed)
             }
             try await group.waitForAll()
         }

@@ -59,7 +59,7 @@ struct ConsoleCommandTests {
         #expect(try await browser.get("/").status == 403)
         let signIn = try await browser.get("/?key=\(key)")
         #expect(signIn.status == 303)
-        browser.cookie = try #require(signIn.sessionCookie)
+        browser.cookie = signIn.sessionCookie
         let home = try await browser.get("/?q=novakova")
         #expect(home.status == 200 && home.body.contains("Jana Nováková"))
 

@@ -51,7 +51,7 @@ struct ConsolePageTests {
             let notes = try #require(body.range(of: "id=\"notes-title\""))
             let consents = try #require(body.range(of: "id=\"consents-title\""))
             #expect(brief.lowerBound < notes.lowerBound && notes.lowerBound < consents.lowerBound, "the brief comes first")
-            let expected = try await console.store.brief(
+            let expected = try console.store.brief(
                 of: TestCustomers.huong, at: Instant(millisecondsSince1970: WallClock.system.now()))
             #expect(!expected.statements.isEmpty)
             for statement in expected.statements {
@@ -72,7 +72,7 @@ struct ConsolePageTests {
     func briefLinksToSources() async throws {
         try await LiveConsole.run(prepare: TestCustomers.add) { console in
             let body = try await console.signedInBrowser().get("/customers/c-1001").body
-            let brief = try await console.store.brief(of: TestCustomers.huong, at: Instant(millisecondsSince1970: WallClock.system.now()))
+            let brief = try console.store.brief(of: TestCustomers.huong, at: Instant(millisecondsSince1970: WallClock.system.now()))
             let linked = brief.statements.flatMap(\.sources).filter { $0.kind == .consent || $0.kind == .note || $0.kind == .field }
             #expect(!linked.isEmpty)
             for source in linked {
@@ -103,7 +103,7 @@ struct ConsolePageTests {
             let browser = try await console.signedInBrowser()
             let answer = try await browser.get("/customers/c-1001?channel=sms&purpose=marketing&topic=savings")
             #expect(answer.status == 200)
-            let decision = try await console.store.mayContact(
+            let decision = try console.store.mayContact(
                 TestCustomers.huong, on: .sms, for: "marketing", topic: "savings", at: Instant(millisecondsSince1970: WallClock.system.now()))
             #expect(!decision.allowed, "marketing consent was withdrawn")
             #expect(answer.body.contains("No: sms for marketing (savings)"))
@@ -117,7 +117,7 @@ struct ConsolePageTests {
             #expect(answer.body.contains("✓ yes</span> <strong>do not contact</strong>: the customer has not asked not to be contacted"))
             #expect(answer.body.contains(#"<span class="na">– does not apply</span> <strong>quiet hours</strong>: no quiet hours set"#))
             let service = try await browser.get("/customers/c-1001?channel=branch&purpose=service")
-            let allowed = try await console.store.mayContact(
+            let allowed = try console.store.mayContact(
                 TestCustomers.huong, on: .branch, for: "service", at: Instant(millisecondsSince1970: WallClock.system.now()))
             #expect(service.body.contains(allowed.allowed ? "Yes: branch for service" : "No: branch for service"))
             try Self.expectEveryCheck(of: allowed, in: service.body)

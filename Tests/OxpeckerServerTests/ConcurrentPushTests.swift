@@ -149,4 +149,50 @@ struct ConcurrentPushTests {
                 "SELECT count(*) FROM change_log WHERE customer = 'c-1' AND field = 'preferred_name' AND NOT superseded AND hlc = '\(latest)'")
                 == 1)
     }
+
+    @Test(
+        "two instances compact at once while stores push scope changes and an administrator erases: no deadlock, nothing fails, every live customer stays",
+        .enabled(if: enabled, ServerBackend.postgresSkipReason))
+    func compactionBesidePushesAndErasures() async throws {
+        let (first, device, database, folder) = try await Self.storage()
+        let second = try await database.openStorage()
+        defer { database.removeLater(closing: [first, second]); _ = folder }
+        let customers = (0..<40).map { CustomerID(unchecked: "c-\($0)") }
+        let created = try await first.push(
+            PushRequest(replica: "r-setup", changes: try customers.enumerated().map { try scopeChange(Int64($0.offset + 1), replica: "r-setup", customer: $0.element) }),
+            from: device, policy: Self.policy)
+        #expect(created.results.allSatisfy { $0.outcome == .accepted })
+        // Long after: every write is behind the horizon, the setup store's subscription-less records too.
+        let later = Instant(millisecondsSince1970: Self.now.millisecondsSince1970 + 200 * 86_400_000)
+        let policy = PushPolicy(nowMillis: later.millisecondsSince1970, maximumClockSkewMillis: 300_000)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for storage in [first, second] {
+                group.addTask {
+                    for _ in 0..<5 { _ = try await storage.compact(CompactionPolicy(), at: later) }
+                }
+            }
+            for writer in 0..<2 {
+                group.addTask {
+                    let storage = writer == 0 ? first : second
+                    let replica = ReplicaID(unchecked: "r-\(writer)")
+                    for number in Int64(1)...20 {
+                        // A second scope on and off (the membership epoch's row), and a field, of customers of its own half.
+                        let customer = customers[Int(number % 19) * 2 + writer]
+                        let change = number % 2 == 0
+                            ? try scopeChange(number, replica: replica, customer: customer, scope: "branch:other", wall: later.millisecondsSince1970 - 1000)
+                            : try fieldChange(number, replica: replica, customer: customer, value: .string("v\(number)"), wall: later.millisecondsSince1970 - 1000)
+                        let response = try await storage.push(PushRequest(replica: replica, changes: [change]), from: device, policy: policy)
+                        try #require(response.results.first?.outcome == .accepted, "\(response.results)")
+                    }
+                }
+            }
+            group.addTask {
+                for index in [38, 39] { _ = try await first.eraseCustomer(customers[index], by: "admin", at: later) }
+            }
+            try await group.waitForAll()
+        }
+        let state = try await second.exportState()
+        for customer in customers.prefix(38) { #expect(state.contains("\"\(customer.rawValue)\""), "\(customer) lost") }
+        #expect(!state.contains("\"c-38\"") && !state.contains("\"c-39\""))
+    }
 }

@@ -23,6 +23,14 @@ struct ConcurrentPushTests {
         return (storage, DeviceIdentity(tokenID: token.id, name: "device", scopes: [testScope]), database, folder)
     }
 
+    /// c-1 and c-2, in `testScope`, made by store r-1.
+    static func createTwoCustomers(_ storage: any ServerStorage, _ device: DeviceIdentity) async throws {
+        let created = try await storage.push(
+            PushRequest(replica: "r-1", changes: [try scopeChange(1, customer: "c-1"), try scopeChange(2, customer: "c-2")]), from: device,
+            policy: policy)
+        #expect(created.results.allSatisfy { $0.outcome == .accepted })
+    }
+
     static func pullAll(_ storage: any ServerStorage, _ device: DeviceIdentity, after cursor: SyncCursor?) async throws -> (
         changes: [String], cursor: SyncCursor?
     ) {
@@ -41,10 +49,7 @@ struct ConcurrentPushTests {
     func lateCommitBelow() async throws {
         let (storage, device, database, folder) = try await Self.storage()
         defer { database.removeLater(closing: [storage]); _ = folder }
-        let created = try await storage.push(
-            PushRequest(replica: "r-1", changes: [try scopeChange(1, customer: "c-1"), try scopeChange(2, customer: "c-2")]), from: device,
-            policy: Self.policy)
-        #expect(created.results.allSatisfy { $0.outcome == .accepted })
+        try await Self.createTwoCustomers(storage, device)
         let start = try await Self.pullAll(storage, device, after: nil)
         #expect(start.changes.count == 2)
 
@@ -83,10 +88,7 @@ struct ConcurrentPushTests {
     func otherCustomersDoNotWait() async throws {
         let (storage, device, database, folder) = try await Self.storage()
         defer { database.removeLater(closing: [storage]); _ = folder }
-        let created = try await storage.push(
-            PushRequest(replica: "r-1", changes: [try scopeChange(1, customer: "c-1"), try scopeChange(2, customer: "c-2")]), from: device,
-            policy: Self.policy)
-        #expect(created.results.allSatisfy { $0.outcome == .accepted })
+        try await Self.createTwoCustomers(storage, device)
         let finished = Shared(false)
         let blocked = Shared<Task<PushResponse, any Error>?>(nil)
         try await database.inTransaction { connection in

@@ -346,10 +346,7 @@ enum PostgresSchema {
 
     /// Log rows no push still in flight can precede: every row at or below the highest of them
     /// is committed, and none will ever appear there (`PostgresServerStorage.push`).
-    /// `alias`: the change log's name in the query.
-    static func stable(_ alias: String = "change_log") -> String {
-        "(\(alias).xid IS NULL OR \(alias).xid < \(stableBound))"
-    }
+    static let stable = "(change_log.xid IS NULL OR change_log.xid < \(stableBound))"
 
     /// ``RedactionRules`` applied to a log written before it (migration server-v11).
     private static func blankRedactedText(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -26,7 +26,7 @@ import PostgresNIO
 /// write): position order is transaction id order. A reader takes only *stable*
 /// rows, those whose transaction is older than every transaction still in flight
 /// in its snapshot (`pg_snapshot_xip`) but those running in other databases of the
-/// cluster (``PostgresSchema/stable(_:)``). Every row a push still in flight will
+/// cluster (``PostgresSchema/stable``). Every row a push still in flight will
 /// write has a higher transaction id than any stable row, so a higher position: the
 /// stable rows are every change up to some position, and a change committed later
 /// always lands above it. A puller
@@ -83,11 +83,11 @@ private struct PostgresPush {
         for (index, item) in request.items.enumerated() {
             if let change = item.change { pending.append((index, change)) } else { results[index] = PushRules.unsupported(item.number) }
         }
-        try await lock(customers: Set(pending.map(\.change.customer.rawValue)))
-        let claim = try await judgeClaim()
-
         let changes = pending.map(\.change)
         let customers = Array(Set(changes.map(\.customer.rawValue)))
+        try await lock(customers: customers)
+        let claim = try await judgeClaim()
+
         var logged = try await loggedKeys(of: changes)
         var refused = try await storedRefusals(of: changes)
         let erased = try await texts("SELECT customer FROM erasure WHERE customer = ANY(\(customers))")
@@ -197,7 +197,7 @@ private struct PostgresPush {
 
     /// Waits for the pushes of the same replica or of the same customers that are in flight,
     /// and for an erasure in flight; no write.
-    private func lock(customers: Set<String>) async throws {
+    private func lock(customers: [String]) async throws {
         try await connection.run("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.appendLock))")
         let keys = ["r:" + request.replica.rawValue] + customers.map { "c:" + $0 }
         try await connection.run(
@@ -361,7 +361,7 @@ private struct PostgresPush {
     // MARK: Writing
 
     /// `count` new log positions, in order, with the transaction's id (the push's first write):
-    /// nothing in flight is below them once they are stable (``PostgresSchema/stable(_:)``).
+    /// nothing in flight is below them once they are stable (``PostgresSchema/stable``).
     private func takePositions(_ count: Int) async throws -> [Int64] {
         guard count > 0 else { return [] }
         var positions: [Int64] = []

@@ -357,7 +357,6 @@ struct PostgresSubscriptions {
         var sent: [String] = []
         var stillEntering: FeedCursor.EnteringCustomer?
         var complete = purged.count == plan.leaving.count
-        let top = stableTop
         if complete {
             for customer in plan.entering {
                 let room = limit - changes.count
@@ -370,7 +369,7 @@ struct PostgresSubscriptions {
                 let state = try await connection.query(
                     """
                     SELECT position, body FROM change_log
-                    WHERE customer = \(customer) AND position > \(from) AND position <= \(top) AND NOT superseded
+                    WHERE customer = \(customer) AND position > \(from) AND position <= \(stableTop) AND NOT superseded
                     ORDER BY position LIMIT \(Int64(room + 1))
                     """, logger: connection.logger)
                 for try await row in state.decode((Int64, String).self) { rows.append(row) }
@@ -388,7 +387,7 @@ struct PostgresSubscriptions {
         }
         // Entering customers were sent whole, up to the top of the log: the log resumes after it for them.
         let seq = try await recordAnswer(
-            cursor.subscription, adding: sent, since: top, removing: purged,
+            cursor.subscription, adding: sent, since: stableTop, removing: purged,
             progress: ReconcileRound.Progress(round: round, slice: slice, complete: complete))
         let next = FeedCursor.LogCursor(position: cursor.position, subscription: cursor.subscription, seq: seq, entering: stillEntering)
         // Always has_more: the device's next pull confirms this page, then the log follows.
@@ -399,11 +398,10 @@ struct PostgresSubscriptions {
     /// without the changes of `replica` (the pulling store has them).
     func logPage(after cursor: FeedCursor.LogCursor, limit: Int, excluding replica: ReplicaID?) async throws -> LogPage {
         var rows: [(Int64, String, String)] = []
-        let top = stableTop
         let page = try await connection.query(
             """
             SELECT c.position, c.customer, c.body FROM change_log c JOIN holding h ON h.customer = c.customer AND h.subscription = \(cursor.subscription)
-            WHERE c.position > \(cursor.position) AND c.position <= \(top) AND c.position > h.since AND c.replica <> \(replica?.rawValue ?? "")
+            WHERE c.position > \(cursor.position) AND c.position <= \(stableTop) AND c.position > h.since AND c.replica <> \(replica?.rawValue ?? "")
             ORDER BY c.position LIMIT \(Int64(limit + 1))
             """, logger: connection.logger)
         for try await row in page.decode((Int64, String, String).self) { rows.append(row) }
@@ -413,7 +411,7 @@ struct PostgresSubscriptions {
             next.position = shown.last?.0 ?? cursor.position
         } else {
             // Everything up to the stable top has been looked at (nothing will appear below it; the same snapshot).
-            next.position = max(cursor.position, top)
+            next.position = max(cursor.position, stableTop)
         }
         let changes = try await bodies.openedKept(shown.map { ($0.1, $0.2) })
         return LogPage(changes: changes, purges: [], nextCursor: FeedCursor.log(next).cursor, hasMore: rows.count > limit)
@@ -447,14 +445,14 @@ extension PostgresServerStorage {
     /// How long a pull waits for the changes committed before it to become stable.
     static let stableLogWait: Duration = .seconds(2)
 
-    /// The log's stable top (``PostgresSchema/stable(_:)``), once the top row as committed now
+    /// The log's stable top (``PostgresSchema/stable``), once the top row as committed now
     /// is stable (the pushes older than it, still in flight, have ended) or gone. Pushes take
     /// milliseconds, so a pull right after a push sees it; after ``stableLogWait`` it is what
     /// is stable then (a later pull sends the rest). Each look is one statement: its snapshot
     /// and the activity it reads are an instant apart, so a transaction of another database
     /// that ended meanwhile rarely counts (and never makes a row stable that is not).
     func awaitStableLog() async throws -> Int64 {
-        let stableTop = "SELECT position FROM change_log WHERE \(PostgresSchema.stable()) ORDER BY position DESC LIMIT 1"
+        let stableTop = "SELECT position FROM change_log WHERE \(PostgresSchema.stable) ORDER BY position DESC LIMIT 1"
         let (top, first) = try await transaction("reading the log's top") { connection -> (Int64?, Int64?) in
             for try await row in try await connection.query(
                 PostgresQuery(unsafeSQL: "SELECT (SELECT position FROM change_log ORDER BY position DESC LIMIT 1), (\(stableTop))"),
@@ -474,7 +472,7 @@ extension PostgresServerStorage {
                 for try await row in try await connection.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            SELECT coalesce((SELECT \(PostgresSchema.stable()) FROM change_log WHERE position = \(top)), true), (\(stableTop))
+                            SELECT coalesce((SELECT \(PostgresSchema.stable) FROM change_log WHERE position = \(top)), true), (\(stableTop))
                             """), logger: connection.logger
                 ).decode((Bool, Int64?).self) { return row }
                 return (true, nil)
@@ -521,7 +519,8 @@ extension PostgresServerStorage {
 
     public func snapshot(page: SyncCursor?, limit: Int, for device: DeviceIdentity, replica: ReplicaID?, at now: Instant) async throws -> SnapshotPage {
         let parsed = try page.map { page throws(ServerError) in try FeedCursor.snapshot(parsing: page) }
-        let stableTop = parsed == nil ? try await awaitStableLog() : 0
+        // A later page reads the state as of its snapshot's position, the stable top it began at.
+        let stableTop = if let parsed { parsed.position } else { try await awaitStableLog() }
         return try await transaction("reading a snapshot", snapshot: true) { connection in
             let subscriptions = PostgresSubscriptions(connection: connection, device: device, bodies: self.bodies, stableTop: stableTop)
             let cursor: FeedCursor.SnapshotCursor
